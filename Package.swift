@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "msgit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MSGit", targets: ["MSGit"]),
+        .library(name: "LFS", targets: ["LFS"]),
+        .executable(name: "msgit", targets: ["msgit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // libgit2 from the system (Debian: libgit2-dev 1.5.1).
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        // The C we need beside libgit2: a socket stream with timeouts and cancellation,
+        // and non-variadic wrappers for git_libgit2_opts.
+        .target(name: "CGitSupport", dependencies: ["CLibgit2"]),
+        .target(
+            name: "GitCore",
+            dependencies: ["CLibgit2", "CGitSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "LFS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MSGit",
+            dependencies: ["GitCore", "LFS", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "MSGitCommands",
+            dependencies: [
+                "MSGit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "msgit", dependencies: ["MSGitCommands"]),
+        .executableTarget(
+            name: "clone-with-token",
+            dependencies: ["MSGit"],
+            path: "Examples/CloneWithToken"
+        ),
+        .testTarget(name: "LFSTests", dependencies: ["LFS"]),
+        .testTarget(name: "MSGitTests", dependencies: ["MSGit", "GitCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MSGit", "LFS", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Hub"]
+        ),
+    ]
+)

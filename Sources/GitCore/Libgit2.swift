@@ -1,0 +1,30 @@
+internal import CGitSupport
+internal import CLibgit2
+import Foundation
+
+/// Process-wide libgit2 set-up, done once before the first libgit2 call.
+enum Libgit2 {
+    /// `git_libgit2_init`, our socket stream, a user agent, and the CA bundle from the environment.
+    static let initialized: Void = {
+        git_libgit2_init()
+        let rc = msgit_stream_register()
+        precondition(rc == 0, "registering the msgit socket stream failed (\(rc))")
+        _ = msgit_opts_set_user_agent("msgit/\(GitCore.version) (libgit2 \(GitCore.libgit2Version))")
+        // libgit2 1.5.1 with mbedTLS ignores SSL_CERT_FILE / GIT_SSL_CAINFO; honour them as git does.
+        let env = ProcessInfo.processInfo.environment
+        if let file = env["GIT_SSL_CAINFO"] ?? env["SSL_CERT_FILE"], !file.isEmpty {
+            _ = msgit_opts_set_ssl_cert_locations(file, nil)
+        }
+    }()
+}
+
+public enum GitCore {
+    public static let version = "0.1.0"
+
+    /// The version of the libgit2 library msgit runs with, e.g. "1.5.1".
+    public static var libgit2Version: String {
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        git_libgit2_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
+}

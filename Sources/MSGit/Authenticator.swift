@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GitCore
+
+/// Answers libgit2's credential requests for one operation.
+///
+/// It hands the token only to the origin of the repository URL (not to another host a redirect
+/// leads to), and only once: libgit2 would otherwise replay a refused token up to 15 times.
+struct Authenticator: Sendable {
+    let remote: RemoteURL
+    let credential: Credential?
+
+    func answer(_ request: CredentialRequest) throws -> GitCredential {
+        let requested = Origin(request.url)
+        guard requested == remote.origin else {
+            throw MSGitError(
+                .authenticationRejected,
+                "'\(remote)' redirected to \(requested?.description ?? "another location"), which asks for credentials; "
+                    + "msgit sends a token only to the host it was given for (\(remote.origin))")
+        }
+        guard let credential else {
+            throw MSGitError(.authenticationRequired, "'\(remote)' needs a token and none was found",
+                             hint: Self.whereToPutToken)
+        }
+        guard request.attempt == 1 else {
+            throw MSGitError(.authenticationRejected, "authentication failed for '\(remote)'",
+                             hint: Self.rejectionHint(credential))
+        }
+        return GitCredential(username: credential.username, password: credential.token)
+    }
+
+    static let whereToPutToken = """
+        put a personal access token in the MSGIT_TOKEN environment variable (the library takes a \
+        CredentialProvider); the username is 'oauth2' unless --username says otherwise
+        """
+
+    static func rejectionHint(_ credential: Credential) -> String {
+        """
+        the token from \(credential.source) was refused for user '\(credential.username)'. \
+        ModelScope and other GitLab-based hubs want the username 'oauth2' and a personal access token \
+        as the password, not the account password; accounts with two-factor authentication must use a \
+        token. Check that the token is current and has access to this repository.
+        """
+    }
+}
+
+/// Asks the server once, outside libgit2, what it says to our credentials: libgit2 1.5.1 never shows
+/// the body of a 401 ("HTTP Basic: Access denied"), and a 404 behind the 401 means the repository
+/// is missing, not that the token is wrong.
+enum AuthProbe {
+    struct Answer { var status: Int; var body: String }
+
+    static func ask(_ url: RemoteURL, credential: Credential?, timeout: TimeInterval) async -> Answer? {
+        let probeURL = URL(string: url.string + "/info/refs?service=git-upload-pack")!
+        var request = URLRequest(url: probeURL, timeoutInterval: timeout)
+        request.setValue("msgit/\(GitCore.version)", forHTTPHeaderField: "User-Agent")
+        if let credential {
+            let basic = Data("\(credential.username):\(credential.token)".utf8).base64EncodedString()
+            request.setValue("Basic \(basic)", forHTTPHeaderField: "Authorization")
+        }
+        let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        guard let (data, response) = try? await session.data(for: request),
+              let http = response as? HTTPURLResponse else { return nil }
+        let text = String(decoding: data.prefix(400), as: UTF8.self)
+        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return Answer(status: http.statusCode, body: firstLine.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Refuses every redirect, so the Authorization header never travels to another host.
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// A username and a personal access token for one hub.
+///
+/// ModelScope and other GitLab-based hubs take the username `oauth2` and a personal access token
+/// as the password; an account password is refused ("HTTP Basic: Access denied"), and accounts with
+/// two-factor authentication can only use tokens.
+public struct Credential: Sendable, CustomStringConvertible {
+    public var username: String
+    public var token: String
+    /// Where the token came from, for messages ("MSGIT_TOKEN", "token file /path"). Never the token.
+    public var source: String
+
+    public init(username: String = Credential.defaultUsername, token: String, source: String) {
+        self.username = username
+        self.token = token
+        self.source = source
+        Redactor.shared.register(token)
+    }
+
+    public static let defaultUsername = "oauth2"
+
+    public var description: String { "\(username) with a token from \(source)" }
+}
+
+/// Supplies the credential for a repository URL, or nil when it has none.
+///
+/// Providers are asked once per operation, before any request; the token is then sent only to the
+/// origin (scheme, host, port) of that URL.
+public protocol CredentialProvider: Sendable {
+    func credential(for url: RemoteURL) throws -> Credential?
+}
+
+/// A fixed token.
+public struct StaticCredentials: CredentialProvider {
+    let credential: Credential
+    public init(token: String, username: String = Credential.defaultUsername, source: String = "the caller") {
+        credential = Credential(username: username, token: token, source: source)
+    }
+    public func credential(for url: RemoteURL) -> Credential? { credential }
+}
+
+/// A token read from an environment variable (`MSGIT_TOKEN` by default) when asked.
+public struct EnvironmentCredentials: CredentialProvider {
+    public var variable: String
+    public var username: String
+    public init(variable: String = "MSGIT_TOKEN", username: String = Credential.defaultUsername) {
+        self.variable = variable
+        self.username = username
+    }
+    public func credential(for url: RemoteURL) -> Credential? {
+        guard let token = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !token.isEmpty else { return nil }
+        return Credential(username: username, token: token, source: variable)
+    }
+}
+
+/// Whatever a closure answers.
+public struct ClosureCredentials: CredentialProvider {
+    let body: @Sendable (RemoteURL) throws -> Credential?
+    public init(_ body: @escaping @Sendable (RemoteURL) throws -> Credential?) { self.body = body }
+    public func credential(for url: RemoteURL) throws -> Credential? { try body(url) }
+}
+
+/// The first provider that has a credential wins.
+public struct CredentialChain: CredentialProvider {
+    public var providers: [any CredentialProvider]
+    public init(_ providers: [any CredentialProvider]) { self.providers = providers }
+    public func credential(for url: RemoteURL) throws -> Credential? {
+        for provider in providers {
+            if let credential = try provider.credential(for: url) { return credential }
+        }
+        return nil
+    }
+}
+
+/// No credentials: public repositories only.
+public struct NoCredentials: CredentialProvider {
+    public init() {}
+    public func credential(for url: RemoteURL) -> Credential? { nil }
+}
+
+extension CredentialProvider where Self == StaticCredentials {
+    public static func token(_ token: String, username: String = Credential.defaultUsername) -> StaticCredentials {
+        StaticCredentials(token: token, username: username)
+    }
+}
+
+extension CredentialProvider where Self == EnvironmentCredentials {
+    public static func environment(_ variable: String = "MSGIT_TOKEN") -> EnvironmentCredentials {
+        EnvironmentCredentials(variable: variable)
+    }
+}
+
+/// Resolves the credential of an operation: a token in the URL's userinfo (with a warning) wins
+/// over the provider, since the user typed it for this very URL.
+struct CredentialResolution {
+    let credential: Credential?
+    let warning: String?
+
+    init(url: RemoteURL, provider: any CredentialProvider, username: String?) throws {
+        if let token = url.userinfoToken {
+            credential = Credential(username: url.username ?? username ?? Credential.defaultUsername, token: token,
+                                    source: "the URL")
+            warning = "a token in the URL is visible to other users in the process list and shell history; "
+                + "use MSGIT_TOKEN or --token-file instead"
+        } else {
+            var found = try provider.credential(for: url)
+            if let username, found != nil { found!.username = username }
+            credential = found
+            warning = nil
+        }
+    }
+}

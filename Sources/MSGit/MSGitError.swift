@@ -1,0 +1,128 @@
+import Foundation
+import GitCore
+
+/// The one error type the MSGit library throws.
+///
+/// Switch on `kind`. `message` and `hint` are safe to show and to log: they never hold a token,
+/// userinfo or a presigned URL's signature (they pass through the `Redactor` when made).
+public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedError {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Something the caller gave is wrong: a malformed or unsupported URL, a refspec, a
+        /// destination that is not empty, a branch the remote does not have.
+        case invalidArgument
+        /// The server wants credentials and none were found.
+        case authenticationRequired
+        /// The server refused the credentials that were sent.
+        case authenticationRejected
+        /// The repository (or another thing asked for) does not exist on the server.
+        case notFound
+        /// The host could not be resolved or reached, or the connection broke.
+        case network
+        /// A connection or a transfer made no progress within its time limit.
+        case timeout
+        case cancelled
+        /// The server refused some references of a push; see `rejectedRefs`.
+        case pushRejected
+        /// The server answered something other than the protocol (an HTML page, garbage).
+        case protocolError
+        /// Content did not match its object id (SHA-256 and size for LFS objects).
+        case integrity
+        /// Git succeeded but some LFS objects could not be fetched; see `lfsFailures`.
+        case lfsIncomplete
+        /// A local file system error (disk full, permissions).
+        case io
+        /// Any other error libgit2 reported.
+        case git
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// What the user can do about it.
+    public var hint: String?
+    /// What the server said, when it said something useful (e.g. "HTTP Basic: Access denied").
+    public var serverMessage: String?
+    public var rejectedRefs: [RefRejection] = []
+    public var lfsFailures: [LFSFailure] = []
+
+    public init(_ kind: Kind, _ message: String, hint: String? = nil, serverMessage: String? = nil) {
+        self.kind = kind
+        self.message = message.redacted
+        self.hint = hint?.redacted
+        self.serverMessage = serverMessage?.redacted
+    }
+
+    public var description: String {
+        var text = message
+        if let serverMessage, !message.contains(serverMessage) { text += "\nserver said: \(serverMessage)" }
+        for rejection in rejectedRefs { text += "\n ! [rejected] \(rejection.reference) (\(rejection.reason))" }
+        for failure in lfsFailures { text += "\n \(failure.path): \(failure.reason)" }
+        if let hint { text += "\nhint: " + hint.replacingOccurrences(of: "\n", with: "\nhint: ") }
+        return text
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// An LFS file that stayed a pointer, and why.
+public struct LFSFailure: Sendable, Equatable, Codable {
+    public var path: String
+    public var oid: String
+    public var reason: String
+    public init(path: String, oid: String, reason: String) {
+        self.path = path
+        self.oid = oid
+        self.reason = reason.redacted
+    }
+}
+
+extension MSGitError {
+    static func cancelled() -> MSGitError { MSGitError(.cancelled, "cancelled") }
+
+    /// Maps any error from the layers below to an `MSGitError`, naming `url` where it helps.
+    static func from(_ error: any Error, url: RemoteURL? = nil) -> MSGitError {
+        switch error {
+        case let error as MSGitError:
+            return error
+        case is CancellationError:
+            return .cancelled()
+        case let error as GitError:
+            return from(gitError: error, url: url)
+        case let error as CocoaError:
+            return MSGitError(.io, error.localizedDescription)
+        default:
+            return MSGitError(.git, String(describing: error))
+        }
+    }
+
+    static func from(gitError error: GitError, url: RemoteURL?) -> MSGitError {
+        let where_ = url.map { " '\($0)'" } ?? ""
+        switch error.streamFailure {
+        case .cancelled: return .cancelled()
+        case .connectTimeout, .idleTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --timeout <seconds>")
+        case nil: break
+        }
+        let message = error.message
+        let lower = message.lowercased()
+        if lower.contains("status code: 404") {
+            return MSGitError(.notFound, "repository\(where_) not found",
+                              hint: "check the URL; on a private repository a token without access may also look like this")
+        }
+        if lower.contains("status code: 401") || lower.contains("status code: 403") || error.code == .auth {
+            return MSGitError(.authenticationRejected, "authentication failed for\(where_): \(message)")
+        }
+        if error.domain == .net && (lower.contains("failed to connect") || lower.contains("failed to resolve")
+            || lower.contains("connection") || lower.contains("error reading") || lower.contains("error writing")) {
+            return MSGitError(.network, "cannot reach\(where_): \(message)")
+        }
+        if lower.contains("content-type") || lower.contains("invalid packet") || lower.contains("bad packet")
+            || lower.contains("pkt-line") || lower.contains("malformed") && error.domain == .net {
+            return MSGitError(.protocolError,
+                              "\(url.map { "'\($0)'" } ?? "the server") did not answer with the git smart HTTP protocol (\(message))",
+                              hint: "check that the URL is the repository's clone URL")
+        }
+        if error.domain == .os {
+            return MSGitError(.io, message)
+        }
+        return MSGitError(.git, message)
+    }
+}

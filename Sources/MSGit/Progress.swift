@@ -1,0 +1,75 @@
+import Foundation
+import Synchronization
+
+/// Where an operation is, for a progress display. A value: handlers may keep it.
+public struct TransferProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        case connecting, receivingObjects, resolvingDeltas, checkingOut, pushing, lfs, done
+    }
+
+    public var phase: Phase = .connecting
+    public var receivedObjects = 0
+    public var indexedObjects = 0
+    public var totalObjects = 0
+    public var receivedBytes: UInt64 = 0
+    public var indexedDeltas = 0
+    public var totalDeltas = 0
+    public var checkedOutFiles = 0
+    public var totalFiles = 0
+    public var pushedObjects = 0
+    public var totalPushObjects = 0
+    public var pushedBytes: UInt64 = 0
+    public var lfsFilesDone = 0
+    public var lfsFilesTotal = 0
+    public var lfsBytesDone: UInt64 = 0
+    public var lfsBytesTotal: UInt64 = 0
+
+    public init() {}
+}
+
+public typealias ProgressHandler = @Sendable (TransferProgress) -> Void
+
+/// Holds the current progress and forwards it to the handler at most every `interval`, and always
+/// on a change of phase, so a handler that draws is not called thousands of times a second.
+final class ProgressReporter: Sendable {
+    private struct State {
+        var progress = TransferProgress()
+        var lastSent: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+    private let handler: ProgressHandler?
+    private let interval: Duration
+
+    init(_ handler: ProgressHandler?, interval: Duration = .milliseconds(100)) {
+        self.handler = handler
+        self.interval = interval
+    }
+
+    var current: TransferProgress { state.withLock { $0.progress } }
+
+    func update(_ change: (inout TransferProgress) -> Void) {
+        guard let handler else { return }
+        let toSend: TransferProgress? = state.withLock { state in
+            let phase = state.progress.phase
+            change(&state.progress)
+            let now = ContinuousClock.now
+            if state.progress.phase != phase || state.lastSent.map({ now - $0 >= interval }) ?? true {
+                state.lastSent = now
+                return state.progress
+            }
+            return nil
+        }
+        if let toSend { handler(toSend) }
+    }
+
+    /// Sends the final state whatever the throttle says.
+    func finish(_ change: (inout TransferProgress) -> Void = { _ in }) {
+        guard let handler else { return }
+        let final = state.withLock { state in
+            change(&state.progress)
+            state.lastSent = .now
+            return state.progress
+        }
+        handler(final)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import GitCore
+import Logging
+
+public struct PushResult: Sendable {
+    public var url: String
+    /// The refspecs that were pushed, in full form.
+    public var refspecs: [String]
+    /// Remote-tracking references updated after the push.
+    public var updatedRefs: [RefUpdate]
+    public var pushedObjects: Int
+    public var pushedBytes: UInt64
+    public var duration: Duration
+}
+
+extension GitClient {
+    /// Pushes `refspecs` (default: the current branch to the branch of the same name) to `remote`,
+    /// which is a remote name or a URL.
+    ///
+    /// Every reference is checked: the server may refuse one (a hook, a non-fast-forward) while
+    /// libgit2 reports success. References that can be pushed are; if any was refused the call
+    /// throws `.pushRejected` listing each with its reason.
+    public func push(in directory: URL, remote: String = "origin", refspecs: [String] = [],
+                     progress: ProgressHandler? = nil) async throws(MSGitError) -> PushResult {
+        let start = ContinuousClock.now
+        var setup: RemoteSetup?
+        do {
+            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
+            setup = loaded
+            let reporter = ProgressReporter(progress)
+            let operation = makeOperation()
+            let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
+            let logger = self.logger
+            let job = PushJob(directory: directory, remote: remote, url: loaded.url, requested: refspecs,
+                              authenticator: authenticator, reporter: reporter, operation: operation, logger: logger)
+            var result = try await operation.run { try job.run() }
+            result.duration = ContinuousClock.now - start
+            reporter.finish { $0.phase = .done }
+            return result
+        } catch {
+            throw await explain(error, url: setup?.url, credential: setup?.resolution.credential)
+        }
+    }
+}
+
+struct PushJob: Sendable {
+    let directory: URL
+    let remote: String
+    let url: RemoteURL
+    let requested: [String]
+    let authenticator: Authenticator
+    let reporter: ProgressReporter
+    let operation: GitOperation
+    let logger: Logger
+
+    func run() throws -> PushResult {
+        let repository = try RemoteSetup.openRepository(directory)
+        let specs = try Self.normalize(requested, in: repository)
+        let callbacks = makeCallbacks(authenticator: authenticator, reporter: reporter, logger: logger)
+        let gitRemote = remote.contains("://")
+            ? try repository.anonymousRemote(url: url.string, callbacks: callbacks, operation: operation)
+            : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
+
+        try gitRemote.connect(.push)
+        let advertised = Dictionary(try gitRemote.advertisedHeads().map { ($0.name, $0.target) },
+                                    uniquingKeysWith: { a, _ in a })
+
+        // git's client-side checks, which libgit2 1.5.1 turns into one opaque error for the whole push.
+        var rejections: [RefRejection] = []
+        var accepted: [Refspec] = []
+        for spec in specs {
+            if let reason = Self.clientSideRejection(spec, repository: repository, advertised: advertised) {
+                rejections.append(RefRejection(reference: spec.destination, reason: reason))
+            } else {
+                accepted.append(spec)
+            }
+        }
+
+        var updates: [RefUpdate] = []
+        if !accepted.isEmpty {
+            logger.info("pushing \(accepted.map(\.string).joined(separator: " ")) to \(url)")
+            let outcome = try gitRemote.push(refspecs: accepted.map(\.string))
+            rejections += outcome.rejections
+            updates = outcome.updates
+        }
+        if !rejections.isEmpty {
+            var error = MSGitError(.pushRejected, "failed to push some refs to '\(url)'",
+                                   hint: rejections.contains { $0.reason.contains("fast-forward") || $0.reason == "fetch first" }
+                                       ? "the remote has commits you do not have: fetch, integrate them, and push again"
+                                       : nil)
+            error.rejectedRefs = rejections
+            throw error
+        }
+        let progress = reporter.current
+        return PushResult(url: url.string, refspecs: accepted.map(\.string), updatedRefs: updates,
+                          pushedObjects: progress.totalPushObjects, pushedBytes: progress.pushedBytes, duration: .zero)
+    }
+
+    /// Why git would refuse to send `spec` without asking the server, or nil.
+    static func clientSideRejection(_ spec: Refspec, repository: Repository, advertised: [String: ObjectID]) -> String? {
+        guard !spec.force, !spec.source.isEmpty, let theirs = advertised[spec.destination],
+              let ours = repository.commit(for: spec.source), ours != theirs else { return nil }
+        if spec.destination.hasPrefix("refs/tags/") { return "already exists" }
+        guard repository.hasObject(theirs) else { return "fetch first" }
+        return repository.isAncestor(theirs, of: ours) ? nil : "non-fast-forward"
+    }
+
+    /// Full refspecs for what the user typed: "main" -> "refs/heads/main:refs/heads/main",
+    /// "v1" (a tag) -> "refs/tags/v1:refs/tags/v1", ":old" deletes, nothing -> the current branch.
+    static func normalize(_ requested: [String], in repository: Repository) throws -> [Refspec] {
+        if requested.isEmpty {
+            guard let head = repository.headReferenceName else {
+                throw MSGitError(.invalidArgument, "You are not currently on a branch.",
+                                 hint: "name what to push, e.g. msgit push origin HEAD:refs/heads/<name>")
+            }
+            guard repository.resolve(head) != nil else {
+                throw MSGitError(.invalidArgument, "src refspec \(head.dropFirst(11)) does not match any",
+                                 hint: "the current branch has no commits yet")
+            }
+            return [Refspec("\(head):\(head)", fetch: false)!]
+        }
+        return try requested.map { text in
+            var body = Substring(text)
+            let force = body.hasPrefix("+")
+            if force { body = body.dropFirst() }
+            let parts = body.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let source = parts[0]
+            var destination = parts.count > 1 ? parts[1] : parts[0]
+            var fullSource = source
+            if !source.isEmpty {
+                guard let expanded = expandLocal(source, in: repository) else {
+                    throw MSGitError(.invalidArgument, "src refspec \(source) does not match any",
+                                     hint: "name a local branch, tag or commit")
+                }
+                fullSource = expanded
+            }
+            if parts.count == 1 && fullSource.hasPrefix("refs/") { destination = fullSource }
+            if !destination.hasPrefix("refs/") {
+                if destination.isEmpty || destination == "HEAD" {
+                    throw MSGitError(.invalidArgument, "invalid refspec '\(text)': no destination")
+                }
+                let kind = fullSource.hasPrefix("refs/tags/") ? "refs/tags/" : "refs/heads/"
+                destination = kind + destination
+            }
+            let full = (force ? "+" : "") + fullSource + ":" + destination
+            guard let spec = Refspec(full, fetch: false) else {
+                throw MSGitError(.invalidArgument, "invalid refspec '\(text)'")
+            }
+            return spec
+        }
+    }
+
+    private static func expandLocal(_ name: String, in repository: Repository) -> String? {
+        if name == "HEAD" { return repository.headReferenceName ?? (repository.commit(for: "HEAD") != nil ? "HEAD" : nil) }
+        if name.hasPrefix("refs/") { return repository.resolve(name) != nil ? name : nil }
+        for candidate in ["refs/heads/\(name)", "refs/tags/\(name)"] where repository.resolve(candidate) != nil {
+            return candidate
+        }
+        if let commit = repository.commit(for: name) { return commit.hex }
+        return nil
+    }
+}

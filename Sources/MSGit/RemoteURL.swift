@@ -1,0 +1,130 @@
+import Foundation
+
+/// The scheme, host and port a secret belongs to. A token is sent only to the origin it was given for.
+public struct Origin: Hashable, Sendable, CustomStringConvertible {
+    public var scheme: String
+    public var host: String
+    public var port: Int
+
+    public init(scheme: String, host: String, port: Int?) {
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
+        self.port = port ?? (self.scheme == "https" ? 443 : 80)
+    }
+
+    /// The origin of `url`, or nil if it has no http(s) scheme and host.
+    public init?(_ url: URL) {
+        guard let scheme = url.scheme, let host = url.host, !host.isEmpty else { return nil }
+        self.init(scheme: scheme, host: host, port: url.port)
+    }
+
+    public init?(_ string: String) {
+        guard let url = URL(string: string) else { return nil }
+        self.init(url)
+    }
+
+    public var description: String { "\(scheme)://\(host):\(port)" }
+}
+
+/// A repository URL on a git hub, checked and split, with any userinfo taken out.
+///
+/// `string` (and `description`) never hold userinfo, so a `RemoteURL` can be written to
+/// `.git/config`, logged and shown. A password or token found in the userinfo is kept apart in
+/// `userinfoToken` and registered with the `Redactor`.
+public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
+    public let scheme: String
+    public let host: String
+    public let port: Int?
+    /// The path, starting with "/", e.g. "/ns/name.git".
+    public let path: String
+    /// The username found in the URL's userinfo, if any.
+    public let username: String?
+    /// The password or token found in the URL's userinfo, if any. Never printed.
+    public let userinfoToken: String?
+
+    /// Parses and checks a repository URL given by a user.
+    public init(_ input: String) throws(MSGitError) {
+        let text = input.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else {
+            throw MSGitError(.invalidArgument, "no repository URL given")
+        }
+        if Self.looksLikeSSH(text) {
+            throw MSGitError(.invalidArgument, "ssh URLs are not supported yet: '\(text.redacted)'",
+                             hint: "use the https URL of the repository, e.g. https://host/namespace/name.git")
+        }
+        guard let components = URLComponents(string: text), let rawScheme = components.scheme else {
+            throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)'",
+                             hint: "expected http(s)://host/namespace/name.git")
+        }
+        let scheme = rawScheme.lowercased()
+        guard scheme == "http" || scheme == "https" else {
+            throw MSGitError(.invalidArgument, "unsupported URL scheme '\(scheme)' in '\(text.redacted)'",
+                             hint: "msgit talks to git hubs over http and https")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)': no host")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)': port \(port) is out of range")
+        }
+        let path = components.percentEncodedPath
+        guard path.count > 1 else {
+            throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)': no repository path",
+                             hint: "expected http(s)://host/namespace/name.git")
+        }
+        if components.percentEncodedQuery != nil || components.fragment != nil {
+            throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)': a repository URL has no query or fragment")
+        }
+        self.scheme = scheme
+        self.host = host.lowercased()
+        self.port = components.port
+        self.path = path
+        let user = components.user?.removingPercentEncoding
+        let password = components.password?.removingPercentEncoding
+        if let password, !password.isEmpty {
+            username = user
+            userinfoToken = password
+        } else if let user, !user.isEmpty {
+            // `https://TOKEN@host/...`: a lone userinfo is how tokens are often pasted.
+            username = nil
+            userinfoToken = user
+        } else {
+            username = nil
+            userinfoToken = nil
+        }
+        if let userinfoToken { Redactor.shared.register(userinfoToken) }
+    }
+
+    /// The URL without userinfo.
+    public var string: String {
+        var s = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)"
+        if let port { s += ":\(port)" }
+        return s + path
+    }
+
+    public var description: String { string }
+    public var url: URL { URL(string: string)! }
+    public var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
+
+    /// The last path component without ".git" ("name" for ".../ns/name.git"), as git names the
+    /// directory of a clone.
+    public var humanishName: String {
+        var last = path.split(separator: "/").last.map(String.init) ?? host
+        if last.hasSuffix(".git") { last.removeLast(4) }
+        return last.removingPercentEncoding ?? last
+    }
+
+    /// This URL with ".git" added to the path unless it is there, as hubs and git-lfs expect.
+    public var withGitSuffix: String {
+        path.hasSuffix(".git") ? string : string + ".git"
+    }
+
+    private static func looksLikeSSH(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        if lower.hasPrefix("ssh://") || lower.hasPrefix("git+ssh://") || lower.hasPrefix("ssh+git://") { return true }
+        // scp-like: [user@]host:path, with no "://" and a colon before any slash.
+        guard !text.contains("://"), let colon = text.firstIndex(of: ":") else { return false }
+        let before = text[..<colon]
+        return !before.isEmpty && !before.contains("/") && before.count > 1
+    }
+}

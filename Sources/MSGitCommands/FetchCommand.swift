@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import GitCore
+import MSGit
+
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download objects and refs from a remote.")
+
+    @Argument(help: "The remote name or URL.")
+    var remote = "origin"
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let client = global.makeClient()
+        let renderer = global.progressRenderer()
+        defer { renderer?.finish() }
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let result = try await client.fetch(in: directory, remote: remote, progress: renderer?.handler)
+        renderer?.finish()
+        if !global.quiet && !result.updatedRefs.isEmpty {
+            var lines = "From \(result.url)\n"
+            for update in result.updatedRefs {
+                lines += "   " + RefUpdateFormat.line(update) + "\n"
+            }
+            FileHandle.standardError.write(Data(lines.utf8))
+        }
+    }
+}
+
+/// git-like lines for reference updates: "abc1234..def5678  refs/remotes/origin/main".
+enum RefUpdateFormat {
+    static func line(_ update: RefUpdate) -> String {
+        let old = update.old.flatMap { $0.isZero ? nil : String($0.hex.prefix(7)) }
+        let new = update.new.flatMap { $0.isZero ? nil : String($0.hex.prefix(7)) }
+        switch (old, new) {
+        case (nil, _): return "* [new]             \(update.reference)"
+        case (_, nil): return "- [deleted]         \(update.reference)"
+        case let (old?, new?): return "\(old)..\(new)  \(update.reference)"
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MSGit
+
+/// `msgit`: clone, fetch and push model repositories over HTTP(S) without git installed.
+public struct MSGitCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "msgit",
+        abstract: "Clone, fetch and push git repositories of model hubs over HTTP(S), in process.",
+        discussion: """
+            Authentication: the token comes from the MSGIT_TOKEN environment variable and is sent as the \
+            password of the user 'oauth2' (change it with --username), as ModelScope and other \
+            GitLab-based hubs expect. The token is sent only to the host of the repository URL.
+
+            Exit codes: 0 success, 1 failure, 2 usage error, 3 authentication required or rejected, \
+            4 repository not found.
+            """,
+        version: "msgit \(MSGitVersion.string)",
+        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self]
+    )
+
+    // Shown in the help; handled before parsing by `main()`, since git allows it only before the
+    // subcommand and applies each one in turn.
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if msgit was started in <path>.", valueName: "path"))
+    var directory: [String] = []
+
+    public init() {}
+
+    /// Parses the command line, runs the command, and exits with msgit's exit codes.
+    public static func runMain() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            // git's -C: leading "-C <dir>" pairs, applied in order, before the subcommand.
+            while arguments.first == "-C" {
+                guard arguments.count >= 2 else { throw ValidationError("-C requires a directory") }
+                let path = arguments[1]
+                guard FileManager.default.changeCurrentDirectoryPath(path) else {
+                    throw MSGitError(.invalidArgument, "cannot change to '\(path)': No such file or directory")
+                }
+                arguments.removeFirst(2)
+            }
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Prints `error` the way a person can act on it and exits with its code.
+    static func exit(withError error: any Error) -> Never {
+        if let error = error as? MSGitError {
+            printError(error.description)
+            Foundation.exit(ExitStatus.code(for: error))
+        }
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if !message.isEmpty {
+            if code == .success { print(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        }
+        // ArgumentParser's usage errors exit 64 (EX_USAGE); msgit's usage errors exit 2.
+        Foundation.exit(code == .success ? 0 : (code == .validationFailure ? ExitStatus.usage : code.rawValue))
+    }
+
+    static func printError(_ text: String) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var out = ""
+        for (i, line) in lines.enumerated() {
+            out += (i == 0 ? "error: " : "") + line + "\n"
+        }
+        FileHandle.standardError.write(Data(out.redacted.utf8))
+    }
+}
+
+/// msgit's exit codes.
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    public static let failure: Int32 = 1
+    public static let usage: Int32 = 2
+    public static let authentication: Int32 = 3
+    public static let notFound: Int32 = 4
+    public static let lfsIncomplete: Int32 = 5
+
+    public static func code(for error: MSGitError) -> Int32 {
+        switch error.kind {
+        case .invalidArgument: usage
+        case .authenticationRequired, .authenticationRejected: authentication
+        case .notFound: notFound
+        case .lfsIncomplete: lfsIncomplete
+        default: failure
+        }
+    }
+}
+
+public enum MSGitVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import MSGit
+
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Update remote refs along with the objects they need.",
+        discussion: """
+            With no refspec, the current branch is pushed to the branch of the same name. A refspec is \
+            [+]<src>[:<dst>]; '+' forces a non-fast-forward update and ':<dst>' deletes <dst>.
+            """)
+
+    @Argument(help: "The remote name or URL.")
+    var remote = "origin"
+
+    @Argument(help: "What to push, e.g. main, HEAD:refs/heads/main, +feature, :old-branch.")
+    var refspecs: [String] = []
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let client = global.makeClient()
+        let renderer = global.progressRenderer()
+        defer { renderer?.finish() }
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let result = try await client.push(in: directory, remote: remote, refspecs: refspecs,
+                                           progress: renderer?.handler)
+        renderer?.finish()
+        if !global.quiet {
+            var lines = "To \(result.url)\n"
+            for spec in result.refspecs {
+                lines += "   \(spec)\n"
+            }
+            FileHandle.standardError.write(Data(lines.utf8))
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import MSGitCommands
+
+await MSGitCommand.runMain()
