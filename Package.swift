@@ -57,8 +57,7 @@ let package = Package(
         .testTarget(name: "MSGitTests", dependencies: ["MSGit", "GitCore"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MSGit", "LFS", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Hub"]
+            dependencies: ["MSGit", "LFS", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

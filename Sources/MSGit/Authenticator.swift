@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import GitCore
+import LFS
 
 /// Answers libgit2's credential requests for one operation.
 ///
@@ -52,28 +53,17 @@ struct Authenticator: Sendable {
 enum AuthProbe {
     struct Answer { var status: Int; var body: String }
 
-    static func ask(_ url: RemoteURL, credential: Credential?, timeout: TimeInterval) async -> Answer? {
+    static func ask(_ url: RemoteURL, credential: Credential?, timeout: Duration) async -> Answer? {
         let probeURL = URL(string: url.string + "/info/refs?service=git-upload-pack")!
-        var request = URLRequest(url: probeURL, timeoutInterval: timeout)
+        var request = URLRequest(url: probeURL)
         request.setValue("msgit/\(GitCore.version)", forHTTPHeaderField: "User-Agent")
         if let credential {
-            let basic = Data("\(credential.username):\(credential.token)".utf8).base64EncodedString()
-            request.setValue("Basic \(basic)", forHTTPHeaderField: "Authorization")
+            request.setValue(credential.basicAuthorization, forHTTPHeaderField: "Authorization")
         }
-        let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        guard let (data, response) = try? await session.data(for: request),
-              let http = response as? HTTPURLResponse else { return nil }
-        let text = String(decoding: data.prefix(400), as: UTF8.self)
+        // The probe's client drops the Authorization header on a redirect to another origin.
+        guard let response = try? await HTTPClient(idleTimeout: timeout).send(request, limit: 1 << 20) else { return nil }
+        let text = String(decoding: response.body.prefix(400), as: UTF8.self)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return Answer(status: http.statusCode, body: firstLine.trimmingCharacters(in: .whitespaces))
-    }
-
-    /// Refuses every redirect, so the Authorization header never travels to another host.
-    final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-            completionHandler(nil)
-        }
+        return Answer(status: response.status, body: firstLine.trimmingCharacters(in: .whitespaces))
     }
 }

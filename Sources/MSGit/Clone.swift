@@ -49,7 +49,9 @@ extension GitClient {
         }
         var warnings: [String] = []
         if let warning = resolution.warning {
-            logger.warning("\(warning)")
+            // Returned in the result for the caller to show; logged below warning level so a CLI
+            // that prints results does not say it twice.
+            logger.info("\(warning)")
             warnings.append(warning)
         }
         let destination = directory
@@ -251,7 +253,7 @@ func makeCallbacks(authenticator: Authenticator, reporter: ProgressReporter, log
     }
     callbacks.serverMessage = { text in
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where !line.isEmpty {
-            logger.debug("remote: \(line)")
+            logger.trace("remote: \(line)")
         }
     }
     return callbacks

@@ -21,6 +21,11 @@ public struct Credential: Sendable, CustomStringConvertible {
     public static let defaultUsername = "oauth2"
 
     public var description: String { "\(username) with a token from \(source)" }
+
+    /// The value of an HTTP Basic `Authorization` header for this credential.
+    public var basicAuthorization: String {
+        "Basic " + Data("\(username):\(token)".utf8).base64EncodedString()
+    }
 }
 
 /// Supplies the credential for a repository URL, or nil when it has none.

@@ -47,8 +47,7 @@ public struct GitClient: Sendable {
         guard let url, failure.kind == .authenticationRejected || failure.kind == .authenticationRequired else {
             return failure
         }
-        let seconds = Double(timeouts.connect.components.seconds + timeouts.idle.components.seconds)
-        guard let answer = await AuthProbe.ask(url, credential: credential, timeout: min(seconds, 30)) else {
+        guard let answer = await AuthProbe.ask(url, credential: credential, timeout: min(timeouts.idle, .seconds(30))) else {
             return failure
         }
         switch answer.status {

@@ -1,0 +1,322 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// The URLSession every msgit HTTP request goes through, with the policies FoundationNetworking on
+/// Linux does not give by default (see Vendor-notes.md):
+///
+/// - Redirects: FoundationNetworking follows a redirect to another host and sends the original
+///   `Authorization` header along. Here a redirect to another origin drops every header that can
+///   carry a credential, and a redirect from https to http is refused.
+/// - 401 with `WWW-Authenticate`: a completion-handler or async task never completes. Requests
+///   whose answer matters (`send`) use delegate-driven tasks, which do complete once the challenge
+///   is cancelled, with the 401's status and body; downloads are watched and cancelled on a 401.
+/// - Stalls: a watchdog cancels a task that has sent and received nothing for `idleTimeout`.
+/// - Cancellation of the calling Swift task cancels the URLSession task.
+public final class HTTPClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+        public var url: URL?
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+    }
+
+    public enum Failure: Error, Sendable, Equatable {
+        case timeout(seconds: Int)
+        case cancelled
+        case insecureRedirect(from: String, to: String)
+        case transport(String)
+    }
+
+    /// Header names never sent to an origin other than the one a request was made for.
+    static let credentialHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "x-api-key",
+                                                 "private-token", "x-auth-token"]
+
+    let session: URLSession
+    private let delegate: SessionDelegate
+    public let idleTimeout: Duration
+
+    public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
+        configuration.timeoutIntervalForRequest = Double(idleTimeout.components.seconds) + 5
+        configuration.timeoutIntervalForResource = 7 * 24 * 3600
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.urlCredentialStorage = nil
+        configuration.httpShouldSetCookies = false
+        delegate = SessionDelegate()
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        self.idleTimeout = idleTimeout
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    /// Sends `request` and returns the whole answer, whatever its status (a 401 included). For
+    /// small bodies: JSON of the batch API, probes. Bodies over `limit` bytes are an error.
+    public func send(_ request: URLRequest, limit: Int = 64 << 20) async throws -> Response {
+        let task = session.dataTask(with: request)
+        let state = TaskState(limit: limit)
+        return try await run(task, state: state) { [delegate] in delegate.register(task, state) }
+    }
+
+    /// Downloads `request` to a temporary file the caller then owns (moved to `destination`, which
+    /// must be on a file system where a rename works or a copy is acceptable). `progress` receives the
+    /// bytes received so far. The status is not checked here.
+    public func download(_ request: URLRequest, to destination: URL,
+                         progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
+        let state = TaskState(limit: 0)
+        let task = session.downloadTask(with: request) { location, response, error in
+            // Runs before URLSession deletes `location`.
+            if let location, error == nil {
+                do {
+                    try? FileManager.default.removeItem(at: destination)
+                    try FileManager.default.moveItem(at: location, to: destination)
+                } catch {
+                    state.finish(error: error)
+                    return
+                }
+            }
+            state.finish(response: response, error: error)
+        }
+        return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
+    }
+
+    private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
+                     register: () -> Void) async throws -> Response {
+        register()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+                state.setContinuation(continuation)
+                task.resume()
+                Self.watch(task, state: state, idle: idleTimeout, progress: progress)
+            }
+        } onCancel: {
+            state.cancelReason(.cancelled)
+            task.cancel()
+        }
+    }
+
+    /// Polls the task: cancels it when nothing moves for `idle`, and when a download's answer is a
+    /// 401 (which would otherwise never complete on Linux).
+    private static func watch(_ task: URLSessionTask, state: TaskState, idle: Duration,
+                              progress: (@Sendable (Int64) -> Void)?) {
+        Watchdog(task: task, state: state, idle: idle, progress: progress).schedule()
+    }
+
+    private final class Watchdog: @unchecked Sendable {
+        // @unchecked Sendable: `lastBytes` and `lastChange` are touched only by `tick`, and each tick
+        // schedules the next one, so no two run at once; the other fields are immutable or Sendable.
+        let task: URLSessionTask
+        let state: TaskState
+        let idleSeconds: Double
+        let progress: (@Sendable (Int64) -> Void)?
+        var lastBytes: Int64 = -1
+        var lastChange = ContinuousClock.now
+
+        init(task: URLSessionTask, state: TaskState, idle: Duration, progress: (@Sendable (Int64) -> Void)?) {
+            self.task = task
+            self.state = state
+            idleSeconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
+            self.progress = progress
+        }
+
+        func schedule() {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { self.tick() }
+        }
+
+        func tick() {
+            guard !state.isFinished else { return }
+            let moved = task.countOfBytesReceived + task.countOfBytesSent
+            if moved != lastBytes {
+                lastBytes = moved
+                lastChange = .now
+                progress?(task.countOfBytesReceived)
+            }
+            if task is URLSessionDownloadTask, let http = task.response as? HTTPURLResponse, http.statusCode == 401 {
+                state.cancelReason(.unauthorized(http))
+                task.cancel()
+                return
+            }
+            let silent = ContinuousClock.now - lastChange
+            if Double(silent.components.seconds) + Double(silent.components.attoseconds) / 1e18 > idleSeconds {
+                state.cancelReason(.timeout(Int(idleSeconds.rounded())))
+                task.cancel()
+                return
+            }
+            schedule()
+        }
+    }
+
+    /// What one task collected, and the continuation waiting for it. Shared between the delegate
+    /// queue, the watchdog and the caller, hence the lock.
+    final class TaskState: Sendable {
+        enum Reason: Sendable {
+            case timeout(Int), cancelled, unauthorized(HTTPURLResponse), insecureRedirect(String, String)
+        }
+        private struct Inner {
+            var continuation: CheckedContinuation<Response, any Error>?
+            var response: HTTPURLResponse?
+            var body = Data()
+            var finished = false
+            var reason: Reason?
+            var tooLarge = false
+        }
+        private let inner = Mutex(Inner())
+        let limit: Int
+
+        init(limit: Int) { self.limit = limit }
+
+        var isFinished: Bool { inner.withLock { $0.finished } }
+
+        func setContinuation(_ c: CheckedContinuation<Response, any Error>) {
+            inner.withLock { $0.continuation = c }
+        }
+
+        func cancelReason(_ reason: Reason) {
+            inner.withLock { if $0.reason == nil { $0.reason = reason } }
+        }
+
+        func received(_ response: URLResponse) {
+            inner.withLock { $0.response = response as? HTTPURLResponse }
+        }
+
+        /// False when the body passed the limit (the task is then cancelled).
+        func append(_ data: Data) -> Bool {
+            inner.withLock { s in
+                guard s.body.count + data.count <= limit else {
+                    s.tooLarge = true
+                    return false
+                }
+                s.body.append(data)
+                return true
+            }
+        }
+
+        func finish(response: URLResponse? = nil, error: (any Error)?) {
+            let (continuation, result): (CheckedContinuation<Response, any Error>?, Result<Response, any Error>) =
+                inner.withLock { s in
+                    guard !s.finished else { return (nil, .failure(Failure.cancelled)) }
+                    s.finished = true
+                    if let response = response as? HTTPURLResponse { s.response = response }
+                    let c = s.continuation
+                    s.continuation = nil
+                    return (c, Self.outcome(s, error: error))
+                }
+            continuation?.resume(with: result)
+        }
+
+        private static func outcome(_ s: Inner, error: (any Error)?) -> Result<Response, any Error> {
+            func wrap(_ http: HTTPURLResponse, _ body: Data) -> Response {
+                var headers: [String: String] = [:]
+                for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
+                return Response(status: http.statusCode, headers: headers, body: body, url: http.url)
+            }
+            switch s.reason {
+            case .timeout(let seconds): return .failure(Failure.timeout(seconds: seconds))
+            case .cancelled: return .failure(Failure.cancelled)
+            case .unauthorized(let http): return .success(wrap(http, Data()))
+            case .insecureRedirect(let from, let to): return .failure(Failure.insecureRedirect(from: from, to: to))
+            case nil: break
+            }
+            if s.tooLarge { return .failure(Failure.transport("response body larger than allowed")) }
+            // A cancelled challenge (401 + WWW-Authenticate) ends with an error but a full response.
+            if let http = s.response, error == nil || (http.statusCode == 401 || http.statusCode == 407) {
+                return .success(wrap(http, s.body))
+            }
+            if let error {
+                let ns = error as NSError
+                if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorTimedOut {
+                    return .failure(Failure.timeout(seconds: 0))
+                }
+                return .failure(Failure.transport(ns.localizedDescription))
+            }
+            return .failure(Failure.transport("no response"))
+        }
+    }
+
+    /// The session delegate: redirect policy, challenges, and the data of delegate-driven tasks.
+    final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable {
+        private let states = Mutex<[Int: TaskState]>([:])
+
+        func register(_ task: URLSessionTask, _ state: TaskState) {
+            states.withLock { $0[task.taskIdentifier] = state }
+        }
+
+        private func state(_ task: URLSessionTask) -> TaskState? {
+            states.withLock { $0[task.taskIdentifier] }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            guard let from = task.currentRequest?.url ?? task.originalRequest?.url, let to = request.url else {
+                completionHandler(nil)
+                return
+            }
+            if from.scheme?.lowercased() == "https" && to.scheme?.lowercased() != "https" {
+                state(task)?.cancelReason(.insecureRedirect(from.redactedForRedirect, to.redactedForRedirect))
+                completionHandler(nil)
+                task.cancel()
+                return
+            }
+            completionHandler(HTTPClient.redirected(request, from: from))
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+            // Credentials are sent explicitly, to the right origin only; never from a store.
+            completionHandler(.cancelAuthenticationChallenge, nil)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+            state(dataTask)?.received(response)
+            completionHandler(.allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            if state(dataTask)?.append(data) == false { dataTask.cancel() }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            let state = states.withLock { $0.removeValue(forKey: task.taskIdentifier) }
+            // Download tasks finish in their completion handler; this only catches what it did not.
+            if task is URLSessionDataTask { state?.finish(response: task.response, error: error) }
+        }
+    }
+
+    /// The request to follow a redirect with: unchanged on the same origin; without any header that
+    /// may hold a credential on another origin.
+    static func redirected(_ request: URLRequest, from: URL) -> URLRequest {
+        guard let to = request.url, !sameOrigin(from, to) else { return request }
+        var stripped = request
+        for name in (request.allHTTPHeaderFields ?? [:]).keys where credentialHeaders.contains(name.lowercased()) {
+            stripped.setValue(nil, forHTTPHeaderField: name)
+        }
+        return stripped
+    }
+
+    public static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        func port(_ u: URL) -> Int { u.port ?? (u.scheme?.lowercased() == "https" ? 443 : 80) }
+        return a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased()
+            && port(a) == port(b)
+    }
+}
+
+extension URL {
+    /// scheme://host[:port]/path, without userinfo or query, for messages about redirects.
+    var redactedForRedirect: String {
+        var c = URLComponents(url: self, resolvingAgainstBaseURL: false) ?? URLComponents()
+        c.user = nil
+        c.password = nil
+        c.query = nil
+        return c.string ?? "?"
+    }
+}

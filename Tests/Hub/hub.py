@@ -1,0 +1,454 @@
+#!/usr/bin/env python3
+"""msgit's local model hub: real parts on loopback, for tests, benchmarks and the demo.
+
+    hub.py start --state DIR [--watch-pid PID]   start, print the hub's JSON description
+    hub.py stop --state DIR                      stop it
+    hub.py sample --state DIR [--name ns/name]   push a sample model repository (git + git-lfs)
+
+What runs (all on 127.0.0.0/8, on free ports):
+- git smart HTTP: nginx + fcgiwrap + git http-backend with HTTP Basic auth (user `oauth2` and a
+  token; a second, read-only token may fetch but not push) and GitLab's 401 body
+  "HTTP Basic: Access denied". Repositories live under DIR/repos.
+- Git LFS: giftless (PyPI) behind the same nginx at <repo>.git/info/lfs, authenticating the same
+  tokens, with objects in DIR/lfs-storage served and accepted by nginx on a separate storage
+  host, 127.0.0.2, through presigned URLs (?expires=&sig=), like object storage behind a real hub.
+- Access logs that record the Authorization header and the Range of each request, so tests can
+  check which host saw which credentials and how many bytes were sent.
+
+With --watch-pid the hub stops by itself when that process exits, so a test run never leaves it
+behind. Only the Python standard library is used here; giftless runs in the venv made by
+.ci/setup (MSGIT_HUB_VENV, default .build-hub/venv).
+"""
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+STORAGE_HOST = "127.0.0.2"
+
+
+def venv_python():
+    venv = os.environ.get("MSGIT_HUB_VENV") or os.path.join(REPO_ROOT, ".build-hub", "venv")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        sys.exit(f"hub: no giftless venv at {venv}; run .ci/setup first")
+    return python
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, timeout=20.0, auth=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            request = urllib.request.Request(url)
+            if auth:
+                request.add_header("Authorization", auth)
+            urllib.request.urlopen(request, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True  # it answered
+        except Exception:
+            time.sleep(0.05)
+    return False
+
+
+NGINX_CONF = """
+{user}
+worker_processes 2;
+daemon off;
+master_process on;
+pid {state}/run/nginx.pid;
+error_log {state}/logs/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000;
+    client_body_temp_path {state}/tmp/body;
+    proxy_temp_path {state}/tmp/proxy;
+    fastcgi_temp_path {state}/tmp/fastcgi;
+    uwsgi_temp_path {state}/tmp/uwsgi;
+    scgi_temp_path {state}/tmp/scgi;
+    log_format hub '$remote_addr "$request" $status $body_bytes_sent '
+                   'auth="$http_authorization" range="$http_range" ua="$http_user_agent"';
+
+    # Pushing needs the read-write token; fetching takes either token.
+    map "$uri?$arg_service" $hub_htpasswd {{
+        ~git-receive-pack {state}/htpasswd-rw;
+        default {state}/htpasswd-all;
+    }}
+
+    server {{
+        listen 127.0.0.1:{git_port};
+        access_log {state}/logs/git-access.log hub;
+        client_max_body_size 0;
+
+        location ~ \\.git/info/lfs/ {{
+            proxy_pass http://127.0.0.1:{lfs_port};
+            proxy_set_header Host $http_host;
+            proxy_http_version 1.1;
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }}
+
+        location / {{
+            auth_basic "msgit hub";
+            auth_basic_user_file $hub_htpasswd;
+            error_page 401 @denied;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{state}/run/fcgiwrap.sock;
+            fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+            fastcgi_param GIT_PROJECT_ROOT {state}/repos;
+            fastcgi_param GIT_HTTP_EXPORT_ALL "";
+            fastcgi_param GIT_CONFIG_GLOBAL {state}/gitconfig;
+            fastcgi_param PATH_INFO $uri;
+            fastcgi_param REMOTE_USER $remote_user;
+            fastcgi_buffering off;
+            fastcgi_request_buffering off;
+        }}
+
+        location @denied {{
+            default_type text/plain;
+            return 401 "HTTP Basic: Access denied\\n";
+        }}
+    }}
+
+    # The storage host: presigned URLs only (nginx secure_link), GET with Range, PUT to upload.
+    server {{
+        listen {storage_host}:{storage_port};
+        access_log {state}/logs/storage-access.log hub;
+        client_max_body_size 0;
+        root {state}/lfs-storage;
+
+        location /objects/ {{
+            secure_link $arg_sig,$arg_expires;
+            secure_link_md5 "$secure_link_expires$uri {secret}";
+            if ($secure_link = "") {{ return 403; }}
+            if ($secure_link = "0") {{ return 410; }}
+            dav_methods PUT;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+        }}
+    }}
+}}
+"""
+
+GIFTLESS_CONF = """
+LEGACY_ENDPOINTS: false
+AUTH_PROVIDERS:
+  - factory: msgit_giftless:token_auth
+    options:
+      username: oauth2
+      token: "{token}"
+      read_only_token: "{read_only_token}"
+TRANSFER_ADAPTERS:
+  basic:
+    factory: giftless.transfer.basic_external:factory
+    options:
+      storage_class: msgit_giftless:SignedFileStorage
+      storage_options:
+        path: {state}/lfs-storage
+        base_url: http://{storage_host}:{storage_port}
+        secret: "{secret}"
+      action_lifetime: 900
+PRE_AUTHORIZED_ACTION_PROVIDER:
+  factory: giftless.auth.jwt:factory
+  options:
+    algorithm: HS256
+    private_key: "{jwt_key}"
+    default_lifetime: 900
+"""
+
+
+def start(state, watch_pid=None, token=None):
+    state = os.path.abspath(state)
+    description_path = os.path.join(state, "hub.json")
+    if os.path.exists(description_path):
+        stop(state, quiet=True)
+    for sub in ["repos", "lfs-storage/objects", "logs", "run", "tmp"]:
+        os.makedirs(os.path.join(state, sub), exist_ok=True)
+    python = venv_python()
+
+    hub = {
+        "state": state,
+        "username": "oauth2",
+        "token": token or "hubtok-" + secrets.token_hex(16),
+        "read_only_token": "hubro-" + secrets.token_hex(16),
+        "git_port": free_port(),
+        "lfs_port": free_port(),
+        "storage_port": free_port(STORAGE_HOST),
+        "secret": secrets.token_hex(16),
+        "jwt_key": secrets.token_hex(16),
+    }
+    hub["url"] = f"http://127.0.0.1:{hub['git_port']}"
+    hub["storage_url"] = f"http://{STORAGE_HOST}:{hub['storage_port']}"
+    hub["repos"] = os.path.join(state, "repos")
+    hub["lfs_storage"] = os.path.join(state, "lfs-storage")
+    hub["git_access_log"] = os.path.join(state, "logs", "git-access.log")
+    hub["storage_access_log"] = os.path.join(state, "logs", "storage-access.log")
+    hub["lfs_log"] = os.path.join(state, "logs", "giftless.log")
+
+    with open(os.path.join(state, "htpasswd-rw"), "w") as f:
+        f.write(f"oauth2:{{PLAIN}}{hub['token']}\n")
+    with open(os.path.join(state, "htpasswd-all"), "w") as f:
+        f.write(f"oauth2:{{PLAIN}}{hub['token']}\noauth2:{{PLAIN}}{hub['read_only_token']}\n")
+    with open(os.path.join(state, "gitconfig"), "w") as f:
+        f.write("[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
+    user = "user root root;" if os.geteuid() == 0 else ""
+    with open(os.path.join(state, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, **hub))
+    with open(os.path.join(state, "giftless.yaml"), "w") as f:
+        f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **hub))
+
+    # The supervisor: a session of its own holding nginx, fcgiwrap and gunicorn as children.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        os.setsid()
+        # Detach from the caller's terminal and pipes, or `hub.py start | cmd` never sees EOF.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        try:
+            supervise(hub, python, watch_pid, write_end)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        answer = pipe.read()
+    if not answer.startswith("ready"):
+        sys.exit(f"hub: failed to start: {answer.strip()} (logs in {state}/logs)")
+    return json.load(open(description_path))
+
+
+def supervise(hub, python, watch_pid, ready_fd):
+    state = hub["state"]
+    devnull = open(os.devnull, "rb")
+    logs = os.path.join(state, "logs")
+    children = []
+
+    def spawn(args, log, env=None):
+        out = open(os.path.join(logs, log), "ab")
+        children.append(subprocess.Popen(args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT,
+                                         env=env, cwd=state))
+
+    def shutdown(*_):
+        for child in children:
+            try:
+                child.terminate()
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 5
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        # fcgiwrap's and gunicorn's own children share our process group.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(0, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            os.remove(os.path.join(state, "hub.json"))
+        except FileNotFoundError:
+            pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        sock = os.path.join(state, "run", "fcgiwrap.sock")
+        if os.path.exists(sock):
+            os.remove(sock)
+        spawn(["fcgiwrap", "-c", "8", "-s", f"unix:{sock}"], "fcgiwrap.log")
+        env = dict(os.environ)
+        env["GIFTLESS_CONFIG_FILE"] = os.path.join(state, "giftless.yaml")
+        env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONWARNINGS"] = "ignore"
+        spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", "2",
+               "--threads", "8", "--no-control-socket", "--access-logfile", hub["lfs_log"],
+               "giftless.wsgi_entrypoint:app"], "gunicorn.log", env=env)
+        deadline = time.time() + 10
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.02)
+        spawn(["nginx", "-p", state, "-c", os.path.join(state, "nginx.conf"), "-e",
+               os.path.join(logs, "nginx-error.log")], "nginx.log")
+        ok = wait_for(hub["url"] + "/") and wait_for(hub["storage_url"] + "/") \
+            and wait_for(f"http://127.0.0.1:{hub['lfs_port']}/x/y.git/info/lfs/objects/batch", timeout=30)
+        if not ok:
+            os.write(ready_fd, b"a server did not answer in time")
+            shutdown()
+        hub["supervisor_pid"] = os.getpid()
+        with open(os.path.join(state, "hub.json.tmp"), "w") as f:
+            json.dump(hub, f, indent=2)
+        os.rename(os.path.join(state, "hub.json.tmp"), os.path.join(state, "hub.json"))
+        os.write(ready_fd, b"ready")
+        os.close(ready_fd)
+    except Exception as e:  # report, then clean up
+        os.write(ready_fd, f"{type(e).__name__}: {e}".encode())
+        shutdown()
+
+    while True:
+        time.sleep(0.5)
+        if watch_pid is not None:
+            try:
+                os.kill(watch_pid, 0)
+            except ProcessLookupError:
+                shutdown()
+        for child in children:
+            if child.poll() is not None:
+                shutdown()
+
+
+def stop(state, quiet=False):
+    path = os.path.join(os.path.abspath(state), "hub.json")
+    try:
+        hub = json.load(open(path))
+    except (FileNotFoundError, json.JSONDecodeError):
+        if not quiet:
+            print("hub: not running", file=sys.stderr)
+        return
+    pid = hub.get("supervisor_pid")
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.05)
+    except (ProcessLookupError, TypeError):
+        pass
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+# Fixtures --------------------------------------------------------------------------------------
+
+def git(*args, cwd=None, env=None, check=True):
+    base = dict(os.environ)
+    base.update({"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"})
+    if env:
+        base.update(env)
+    return subprocess.run(["git", *args], cwd=cwd, env=base, check=check, capture_output=True, text=True)
+
+
+def credential_helper(hub):
+    return f"!f() {{ echo username={hub['username']}; echo password={hub['token']}; }}; f"
+
+
+def create_bare(hub, name, head="master"):
+    """An empty repository on the hub (what creating a model on the website does)."""
+    path = os.path.join(hub["repos"], name + ".git")
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    git("init", "--bare", "-q", f"--initial-branch={head}", path)
+    git("config", "http.receivepack", "true", cwd=path)
+    return path
+
+
+def push_worktree(hub, worktree, name, refspecs=("--all",), lfs=True):
+    """Pushes a local repository to the hub with real git and git-lfs."""
+    url = f"{hub['url']}/{name}.git"
+    env = {"GIT_LFS_SKIP_SMUDGE": "0"}
+    args = ["-c", f"credential.helper={credential_helper(hub)}", "-c", "lfs.locksverify=false", "push", "-q", url, *refspecs]
+    git(*args, cwd=worktree, env=env)
+    if "--all" in refspecs:
+        git(*args[:-1], "--tags", cwd=worktree, env=env)
+    return url
+
+
+def write_random(path, size, seed):
+    """Deterministic pseudo-random bytes (incompressible, so packs and transfers are honest)."""
+    import hashlib
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    block = hashlib.sha256(seed.encode()).digest()
+    with open(path, "wb") as f:
+        remaining = size
+        counter = 0
+        chunk = bytearray()
+        while remaining > 0:
+            # SHAKE gives fast, seeded, incompressible bytes.
+            piece = hashlib.shake_256(block + counter.to_bytes(8, "little")).digest(min(remaining, 1 << 20))
+            f.write(piece)
+            remaining -= len(piece)
+            counter += 1
+
+
+def make_sample(hub, name="demo/sample-model", weights_mib=8):
+    """A small model repository: README and config as git blobs, weights and tokenizer in LFS, two
+    commits, a tag and a second branch."""
+    create_bare(hub, name)
+    work = os.path.join(hub["state"], "work", name)
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    git("init", "-q", "--initial-branch=master", cwd=work)
+    git("config", "user.email", "hub@example.com", cwd=work)
+    git("config", "user.name", "Hub Fixture", cwd=work)
+    git("lfs", "install", "--local", cwd=work)
+    with open(os.path.join(work, ".gitattributes"), "w") as f:
+        f.write("*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+                "tokenizer.json filter=lfs diff=lfs merge=lfs -text\n")
+    with open(os.path.join(work, "README.md"), "w") as f:
+        f.write("# sample-model\n\nA model repository for msgit's local hub.\n")
+    with open(os.path.join(work, "config.json"), "w") as f:
+        json.dump({"architectures": ["SampleModel"], "hidden_size": 64}, f)
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "Initial commit", cwd=work)
+    write_random(os.path.join(work, "model.safetensors"), weights_mib << 20, name + "weights")
+    write_random(os.path.join(work, "tokenizer.json"), 256 << 10, name + "tokenizer")
+    os.chmod(os.path.join(work, "config.json"), 0o755)
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "Add weights", cwd=work)
+    git("tag", "v1.0", cwd=work)
+    git("branch", "dev", cwd=work)
+    push_worktree(hub, work, name)
+    return f"{hub['url']}/{name}.git"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("start")
+    p.add_argument("--state", required=True)
+    p.add_argument("--watch-pid", type=int)
+    p.add_argument("--token")
+    p = sub.add_parser("stop")
+    p.add_argument("--state", required=True)
+    p = sub.add_parser("sample")
+    p.add_argument("--state", required=True)
+    p.add_argument("--name", default="demo/sample-model")
+    p.add_argument("--weights-mib", type=int, default=8)
+    args = parser.parse_args()
+    if args.command == "start":
+        print(json.dumps(start(args.state, args.watch_pid, args.token), indent=2))
+    elif args.command == "stop":
+        stop(args.state)
+    elif args.command == "sample":
+        hub = json.load(open(os.path.join(os.path.abspath(args.state), "hub.json")))
+        print(make_sample(hub, args.name, args.weights_mib))
+
+
+if __name__ == "__main__":
+    main()
