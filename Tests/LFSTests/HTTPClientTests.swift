@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import LFS
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct RedirectPolicyTests {
+    @Test func sameOriginKeepsHeaders() {
+        var request = URLRequest(url: URL(string: "https://hub.example/a/b")!)
+        request.setValue("Basic x", forHTTPHeaderField: "Authorization")
+        let next = HTTPClient.redirected(request, from: URL(string: "https://hub.example:443/start")!)
+        #expect(next.value(forHTTPHeaderField: "Authorization") == "Basic x")
+    }
+
+    @Test func otherOriginLosesCredentialHeaders() {
+        var request = URLRequest(url: URL(string: "https://cdn.example/o")!)
+        request.setValue("Basic x", forHTTPHeaderField: "Authorization")
+        request.setValue("t", forHTTPHeaderField: "Private-Token")
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Accept")
+        let next = HTTPClient.redirected(request, from: URL(string: "https://hub.example/start")!)
+        #expect(next.value(forHTTPHeaderField: "Authorization") == nil)
+        #expect(next.value(forHTTPHeaderField: "Private-Token") == nil)
+        #expect(next.value(forHTTPHeaderField: "Accept") == "application/octet-stream")
+    }
+
+    @Test func portAndSchemeAreTheOrigin() {
+        #expect(!HTTPClient.sameOrigin(URL(string: "http://h/x")!, URL(string: "https://h/x")!))
+        #expect(!HTTPClient.sameOrigin(URL(string: "http://h:8080/x")!, URL(string: "http://h/x")!))
+        #expect(HTTPClient.sameOrigin(URL(string: "http://H:80/x")!, URL(string: "http://h/y")!))
+    }
+}

@@ -1,0 +1,124 @@
+import Testing
+@testable import MSGit
+
+@Suite struct RemoteURLTests {
+    @Test func userinfoIsTakenOutAndKeptApart() throws {
+        let url = try RemoteURL("https://oauth2:s3cr3t-token@www.modelscope.cn/ns/name.git")
+        #expect(url.string == "https://www.modelscope.cn/ns/name.git")
+        #expect(url.username == "oauth2")
+        #expect(url.userinfoToken == "s3cr3t-token")
+        #expect(!url.description.contains("s3cr3t"))
+    }
+
+    @Test func aLoneUserinfoIsTreatedAsAToken() throws {
+        let url = try RemoteURL("https://glpat-abcdef123@host.example/ns/name.git")
+        #expect(url.userinfoToken == "glpat-abcdef123")
+        #expect(url.username == nil)
+        #expect(url.string == "https://host.example/ns/name.git")
+    }
+
+    @Test func originUsesDefaultPorts() throws {
+        #expect(try RemoteURL("https://Host.Example/a/b").origin == Origin(scheme: "https", host: "host.example", port: 443))
+        #expect(try RemoteURL("http://host:8080/a/b").origin == Origin(scheme: "http", host: "host", port: 8080))
+        #expect(try RemoteURL("http://host/a/b").origin != RemoteURL("https://host/a/b").origin)
+    }
+
+    @Test func humanishNameAsGitDoes() throws {
+        #expect(try RemoteURL("https://h/ns/model.git").humanishName == "model")
+        #expect(try RemoteURL("https://h/ns/model").humanishName == "model")
+        #expect(try RemoteURL("https://h/ns/model/").humanishName == "model")
+    }
+
+    @Test(arguments: [
+        ("", "no repository URL"),
+        ("git@host:ns/name.git", "ssh URLs are not supported yet"),
+        ("ssh://host/ns/name.git", "ssh URLs are not supported yet"),
+        ("file:///tmp/repo", "unsupported URL scheme 'file'"),
+        ("git://host/ns/name.git", "unsupported URL scheme 'git'"),
+        ("https://", "malformed URL"),
+        ("https://host", "no repository path"),
+        ("https://host/ns/name.git?x=1", "no query or fragment"),
+        ("not a url", "malformed URL"),
+    ])
+    func rejected(input: String, message: String) {
+        #expect {
+            _ = try RemoteURL(input)
+        } throws: { error in
+            guard let error = error as? MSGitError else { return false }
+            return error.kind == .invalidArgument && error.message.contains(message)
+        }
+    }
+
+    @Test func errorsNeverEchoAToken() {
+        do {
+            _ = try RemoteURL("ftp://oauth2:supersecret99@host/x.git")
+            Issue.record("should throw")
+        } catch {
+            #expect(!error.description.contains("supersecret99"))
+        }
+    }
+}
+
+@Suite struct RedactorTests {
+    @Test func registeredSecretsAreMaskedAnywhere() {
+        let redactor = Redactor()
+        redactor.register("tok-12345678")
+        #expect(redactor.redact("sent tok-12345678 twice: tok-12345678") == "sent *** twice: ***")
+    }
+
+    @Test func shortStringsAreNotSecrets() {
+        let redactor = Redactor()
+        redactor.register("ab")
+        #expect(redactor.redact("about abc") == "about abc")
+    }
+
+    @Test func userinfoIsMasked() {
+        let r = Redactor()
+        #expect(r.redact("cloning https://oauth2:abc@host/x.git") == "cloning https://***@host/x.git")
+        #expect(r.redact("https://ghp_123@github.com/x") == "https://***@github.com/x")
+    }
+
+    @Test func presignedQueryParametersAreMasked() {
+        let r = Redactor()
+        let s3 = "https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA/x&X-Amz-Signature=deadbeef&x-id=GetObject"
+        let out = r.redact(s3)
+        #expect(!out.contains("deadbeef") && !out.contains("AKIA"))
+        #expect(out.contains("X-Amz-Algorithm=AWS4") && out.contains("x-id=GetObject"))
+        #expect(r.redact("http://h/o?expires=1&sig=abc_DEF-1") == "http://h/o?expires=1&sig=***")
+        #expect(r.redact("https://h/o?sv=2020&se=2030&sig=xyz%3D") == "https://h/o?sv=2020&se=***&sig=***")
+        #expect(r.redact("u?token=a.b.c&jwt=zzz") == "u?token=***&jwt=***")
+    }
+
+    @Test func authorizationValuesAreMasked() {
+        let r = Redactor()
+        #expect(r.redact("Authorization: Basic b2F1dGgyOnRvaw==") == "Authorization: Basic ***")
+        #expect(r.redact("authorization=\"Bearer eyJhbGci.x.y\"") == "authorization=\"Bearer ***\"")
+    }
+}
+
+@Suite struct CheckoutChoiceTests {
+    typealias Job = CloneJob
+
+    @Test func remoteHEADWins() throws {
+        #expect(try Job.chooseCheckout(requested: nil, remoteHEAD: "refs/heads/dev",
+                                       branches: ["refs/heads/dev", "refs/heads/master"], tags: []) == .branch("refs/heads/dev"))
+    }
+
+    @Test func missingHEADFallsBackToMasterThenMainThenFirst() throws {
+        #expect(try Job.chooseCheckout(requested: nil, remoteHEAD: "refs/heads/gone",
+                                       branches: ["refs/heads/main", "refs/heads/master"], tags: []) == .branch("refs/heads/master"))
+        #expect(try Job.chooseCheckout(requested: nil, remoteHEAD: nil,
+                                       branches: ["refs/heads/main", "refs/heads/a"], tags: []) == .branch("refs/heads/main"))
+        #expect(try Job.chooseCheckout(requested: nil, remoteHEAD: nil,
+                                       branches: ["refs/heads/zeta", "refs/heads/alpha"], tags: []) == .branch("refs/heads/alpha"))
+        #expect(try Job.chooseCheckout(requested: nil, remoteHEAD: nil, branches: [], tags: []) == .empty)
+    }
+
+    @Test func requestedBranchThenTag() throws {
+        #expect(try Job.chooseCheckout(requested: "v1", remoteHEAD: nil, branches: ["refs/heads/master"],
+                                       tags: ["refs/tags/v1"]) == .tag("refs/tags/v1"))
+        #expect(throws: MSGitError.self) {
+            try Job.chooseCheckout(requested: "nope", remoteHEAD: nil, branches: ["refs/heads/master"], tags: [])
+        }
+    }
+}
