@@ -7,9 +7,9 @@ import Synchronization
 final class ProgressRenderer: Sendable {
     private struct State {
         var phase: TransferProgress.Phase?
-        var last: TransferProgress?
         var lineOpen = false
         var lfsStart: ContinuousClock.Instant?
+        var closed: Set<TransferProgress.Phase> = []
     }
 
     private let state = Mutex(State())
@@ -25,15 +25,25 @@ final class ProgressRenderer: Sendable {
         let output: String = state.withLock { s in
             var out = ""
             if p.phase == .lfs && s.lfsStart == nil { s.lfsStart = .now }
-            let changed = s.phase != p.phase
-            if changed, let previous = s.last, let phase = s.phase {
-                // Close the finished phase with its final numbers.
-                let line = Self.describe(previous, phase: phase, lfsStart: s.lfsStart)
-                if !line.isEmpty { out += (isTerminal ? "\r\u{1B}[K" : "") + line + "\n" }
+            // Counters accumulate in one TransferProgress, so the newest report describes every
+            // phase so far.
+            if s.phase != p.phase, let phase = s.phase {
+                // Close the finished phase with its final numbers, and any phase of the fetch it
+                // went through between two reports (a small pack is received before the first one).
+                let fetchPhases: [TransferProgress.Phase] = [.receivingObjects, .resolvingDeltas]
+                var finished: [TransferProgress.Phase] = [phase]
+                if let from = fetchPhases.firstIndex(of: phase) ?? (phase == .connecting ? -1 : nil),
+                   let to = fetchPhases.firstIndex(of: p.phase) ?? (p.phase == .connecting ? nil : fetchPhases.count) {
+                    finished = Array(fetchPhases[max(from, 0)..<max(to, max(from, 0))])
+                }
+                for phase in finished where !s.closed.contains(phase) {
+                    s.closed.insert(phase)
+                    let line = Self.describe(p, phase: phase, lfsStart: s.lfsStart)
+                    if !line.isEmpty { out += (isTerminal ? "\r\u{1B}[K" : "") + line + "\n" }
+                }
                 s.lineOpen = false
             }
             s.phase = p.phase
-            s.last = p
             if isTerminal, p.phase != .done {
                 let line = Self.describe(p, phase: p.phase, lfsStart: s.lfsStart)
                 if !line.isEmpty {
