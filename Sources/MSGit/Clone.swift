@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 import Logging
 
 public struct CloneOptions: Sendable {
@@ -7,10 +8,13 @@ public struct CloneOptions: Sendable {
     public var branch: String?
     /// A bare repository: no work tree, branches copied to refs/heads as they are on the server.
     public var bare = false
+    /// LFS files of the checked-out tree are resolved unless `lfs.enabled` is false.
+    public var lfs = LFSOptions()
 
-    public init(branch: String? = nil, bare: Bool = false) {
+    public init(branch: String? = nil, bare: Bool = false, lfs: LFSOptions = LFSOptions()) {
         self.branch = branch
         self.bare = bare
+        self.lfs = lfs
     }
 }
 
@@ -29,6 +33,8 @@ public struct CloneResult: Sendable {
     public var duration: Duration
     /// Things the user should know that did not stop the clone.
     public var warnings: [String]
+    /// The LFS files of the checked-out tree; `lfs.failures` lists those left as pointers.
+    public var lfs = LFSSummary()
 }
 
 extension GitClient {
@@ -71,7 +77,17 @@ extension GitClient {
                            authenticator: Authenticator(remote: remoteURL, credential: resolution.credential),
                            reporter: reporter, operation: operation, logger: logger)
         do {
-            var result = try await operation.run { try job.run() }
+            var (result, plan) = try await operation.run { try job.run() }
+            if let plan, !plan.files.isEmpty || plan.excluded > 0 {
+                let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
+                                   credential: resolution.credential, options: options.lfs, reporter: reporter)
+                let (summary, resolved) = try await pass.run(plan)
+                try Task.checkCancellation()
+                if !resolved.isEmpty {
+                    try await GitOperation().run { try Repository.open(at: destination).refreshIndexStat(paths: resolved) }
+                }
+                result.lfs = summary
+            }
             result.duration = ContinuousClock.now - start
             result.warnings = warnings + result.warnings
             reporter.finish { $0.phase = .done }
@@ -131,7 +147,8 @@ struct CloneJob: Sendable {
     let operation: GitOperation
     let logger: Logger
 
-    func run() throws -> CloneResult {
+    /// Clones, and when LFS is on, plans the LFS pass over the checked-out tree.
+    func run() throws -> (CloneResult, LFSPass.Plan?) {
         let repository = try Repository.create(at: directory, bare: options.bare)
         let remote = try repository.createRemote(
             named: "origin", url: url.string,
@@ -195,10 +212,13 @@ struct CloneJob: Sendable {
             }
         }
 
-        return CloneResult(
+        let result = CloneResult(
             url: url.string, directory: directory, branch: checkedOutBranch, head: repository.commit(for: "HEAD")?.hex,
             isEmptyRepository: target == .empty, receivedObjects: fetched.progress.receivedObjects,
             receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
+        guard !options.bare, options.lfs.enabled, target != .empty else { return (result, nil) }
+        let filter = PathFilter(include: options.lfs.include, exclude: options.lfs.exclude)
+        return (result, try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url, filter: filter))
     }
 
     enum CheckoutTarget: Equatable {

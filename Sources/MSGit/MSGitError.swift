@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 
 /// The one error type the MSGit library throws.
 ///
@@ -87,6 +88,20 @@ extension MSGitError {
             return .cancelled()
         case let error as GitError:
             return from(gitError: error, url: url)
+        case let error as LFSError:
+            let kind: Kind = switch error.kind {
+            case .authentication: .authenticationRejected
+            case .notFound: .notFound
+            case .timeout: .timeout
+            case .cancelled: .cancelled
+            case .network: .network
+            case .protocolError: .protocolError
+            case .integrity: .integrity
+            case .io: .io
+            case .server: .network
+            case .insecure: .invalidArgument
+            }
+            return MSGitError(kind, error.message)
         case let error as CocoaError:
             return MSGitError(.io, error.localizedDescription)
         default:

@@ -7,6 +7,11 @@ struct CloneCommand: AsyncParsableCommand {
         commandName: "clone",
         abstract: "Clone a repository into a new directory.",
         discussion: """
+            LFS files of the checked-out tree are downloaded over the LFS Batch API and verified \
+            (SHA-256 and size) before they replace their pointers; use --no-lfs to keep pointers. If git \
+            succeeds but some LFS files cannot be fetched, they stay pointers, each is listed, and msgit \
+            exits with 5.
+
             The remote URL saved in .git/config never holds a token, even when the URL given here does.
             """)
 
@@ -22,6 +27,11 @@ struct CloneCommand: AsyncParsableCommand {
     @Flag(help: "Make a bare repository.")
     var bare = false
 
+    @Flag(help: "Leave LFS files as pointers (fetch them later with 'msgit lfs pull').")
+    var noLfs = false
+
+    @OptionGroup var lfs: LFSOptionGroup
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -35,13 +45,15 @@ struct CloneCommand: AsyncParsableCommand {
             }
         }
         defer { renderer?.finish() }
-        let result = try await client.clone(url, into: target, options: CloneOptions(branch: branch, bare: bare),
-                                            progress: renderer?.handler)
+        let options = CloneOptions(branch: branch, bare: bare, lfs: lfs.options(enabled: !noLfs))
+        let result = try await client.clone(url, into: target, options: options, progress: renderer?.handler)
         renderer?.finish()
         if !global.quiet {
             for warning in result.warnings {
                 FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
             }
         }
+        let status = LFSReport.finish(result.lfs, quiet: global.quiet)
+        if status != ExitStatus.success { throw ExitCode(status) }
     }
 }

@@ -14,10 +14,10 @@ public struct MSGitCommand: AsyncParsableCommand {
             GitLab-based hubs expect. The token is sent only to the host of the repository URL.
 
             Exit codes: 0 success, 1 failure, 2 usage error, 3 authentication required or rejected, \
-            4 repository not found.
+            4 repository not found, 5 git succeeded but some LFS files could not be fetched.
             """,
         version: "msgit \(MSGitVersion.string)",
-        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self]
+        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self]
     )
 
     // Shown in the help; handled before parsing by `main()`, since git allows it only before the

@@ -137,6 +137,18 @@ http {{
         client_max_body_size 0;
         root {state}/lfs-storage;
 
+        # Objects of repositories named slow-* trickle out, so tests can stop a download halfway.
+        location ~ ^/objects/[^/]+/slow- {{
+            limit_rate 4m;
+            secure_link $arg_sig,$arg_expires;
+            secure_link_md5 "$secure_link_expires$uri {secret}";
+            if ($secure_link = "") {{ return 403; }}
+            if ($secure_link = "0") {{ return 410; }}
+            dav_methods PUT;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+        }}
+
         location /objects/ {{
             secure_link $arg_sig,$arg_expires;
             secure_link_md5 "$secure_link_expires$uri {secret}";
@@ -285,8 +297,10 @@ def supervise(hub, python, watch_pid, ready_fd):
         env["GIFTLESS_CONFIG_FILE"] = os.path.join(state, "giftless.yaml")
         env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONWARNINGS"] = "ignore"
-        spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", "2",
-               "--threads", "8", "--no-control-socket", "--access-logfile", hub["lfs_log"],
+        # One thread per worker: giftless builds its authenticator list lazily and without a lock,
+        # so concurrent first requests in one process can miss the JWT authenticator (401 on verify).
+        spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", "6",
+               "--threads", "1", "--no-control-socket", "--access-logfile", hub["lfs_log"],
                "giftless.wsgi_entrypoint:app"], "gunicorn.log", env=env)
         deadline = time.time() + 10
         while not os.path.exists(sock) and time.time() < deadline:

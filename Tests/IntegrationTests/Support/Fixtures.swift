@@ -38,3 +38,79 @@ enum Fixtures {
         return dir
     }
 }
+
+extension Fixtures {
+    struct LFSRepo {
+        var url: String
+        var name: String
+        var worktree: String
+        /// LFS file path -> its content's size.
+        var lfsFiles: [String: Int]
+    }
+
+    /// A model repository pushed with git + git-lfs, in three commits: ordinary files, LFS files in
+    /// several directories (one executable, two with the same content), an empty file under
+    /// filter=lfs, and a file that is a pointer but has no filter=lfs.
+    static func lfsModel(_ label: String, name: String? = nil, bigSize: Int = 3 << 20) throws -> LFSRepo {
+        let hub = Hub.shared
+        let name = name ?? Fixtures.name(label)
+        let work = Paths.scratch("lfsfixture")
+        try Git.initRepo(work, lfs: true)
+        try Files.write(work + "/.gitattributes", """
+            *.bin filter=lfs diff=lfs merge=lfs -text
+            *.safetensors filter=lfs diff=lfs merge=lfs -text
+            *.onnx filter=lfs diff=lfs merge=lfs -text
+            tokenizer.json filter=lfs diff=lfs merge=lfs -text
+
+            """)
+        try Files.write(work + "/README.md", "# \(label)\n")
+        try Files.write(work + "/config.json", "{\"hidden_size\": 64}\n")
+        try Git.commitAll(work, "Initial commit")
+        var sizes: [String: Int] = [:]
+        func add(_ path: String, _ size: Int, seed: UInt64, mode: Int? = nil) throws {
+            try Files.writeRandom(work + "/" + path, size: size, seed: seed)
+            if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: work + "/" + path) }
+            sizes[path] = size
+        }
+        try add("model.safetensors", bigSize, seed: 1)
+        try add("tokenizer.json", 256 << 10, seed: 2)
+        try add("weights/part-1.bin", 1 << 20, seed: 3)
+        try add("weights/copy-of-part-1.bin", 1 << 20, seed: 3)
+        try add("onnx/model.onnx", 512 << 10, seed: 4, mode: 0o755)
+        try add("empty.bin", 0, seed: 5)
+        try Git.commitAll(work, "Add weights")
+        // A copy of tokenizer.json's pointer where no filter=lfs applies: git-lfs leaves it as it
+        // is, so must we. (Its object exists, so git-lfs's push and fsck are content.)
+        try Files.write(work + "/notes/pointer-like.txt", try Git.run(["show", "HEAD:tokenizer.json"], in: work) + "\n")
+        try Git.commitAll(work, "A pointer-like note")
+        let url = try hub.publish(work, as: name)
+        sizes.removeValue(forKey: "empty.bin")  // git-lfs keeps empty files as ordinary empty blobs
+        return LFSRepo(url: url, name: name, worktree: work, lfsFiles: sizes)
+    }
+
+    /// A clone made by git with git-lfs (smudging), the reference for LFS clones.
+    static func gitLFSClone(_ url: String) throws -> String {
+        let dir = Paths.scratch("gitlfsclone") + "/repo"
+        try Git.run(["clone", "-q", url, dir], hub: Hub.shared, env: ["GIT_LFS_SKIP_SMUDGE": "0"])
+        return dir
+    }
+
+    /// Commits `text` at `path` as it is, bypassing git-lfs's filters (for malformed pointers).
+    static func commitRaw(_ text: String, at path: String, in work: String) throws {
+        try Files.write(work + "/" + path, text)
+        try Git.run(["-c", "filter.lfs.process=", "-c", "filter.lfs.clean=cat", "-c", "filter.lfs.required=false",
+                     "add", path], in: work)
+        try Git.run(["commit", "-q", "-m", "Raw \(path)"], in: work)
+    }
+
+    /// The oid git-lfs gave a file of a work tree.
+    static func oid(of path: String, in worktree: String) throws -> String {
+        let pointer = try Git.run(["show", "HEAD:\(path)"], in: worktree)
+        return String(pointer.split(separator: "\n").first { $0.hasPrefix("oid sha256:") }!.dropFirst(11))
+    }
+
+    /// Where the hub's storage keeps an object of repository `name`.
+    static func storagePath(_ oid: String, repo name: String) -> String {
+        "\(Hub.shared.lfs_storage)/objects/\(name)/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"
+    }
+}

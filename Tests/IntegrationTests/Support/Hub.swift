@@ -45,8 +45,8 @@ struct Hub: Sendable, Decodable {
     @discardableResult
     func publish(_ worktree: String, as name: String, head: String = "master") throws -> String {
         try createBare(name, head: head)
-        try Git.run(["push", "-q", repoURL(name), "--all"], in: worktree, hub: self)
-        try Git.run(["push", "-q", repoURL(name), "--tags"], in: worktree, hub: self)
+        try Git.run(["push", repoURL(name), "--all"], in: worktree, hub: self)
+        try Git.run(["push", repoURL(name), "--tags"], in: worktree, hub: self)
         return repoURL(name)
     }
 
@@ -167,12 +167,17 @@ enum Git {
         let description: String
     }
 
-    /// Runs git; with `hub`, git authenticates to it with the hub's token (a credential helper, so
-    /// the token is in no URL).
+    /// git-lfs's filters, as `git lfs install` registers them. Given on every git command line: the
+    /// harness ignores the system configuration (GIT_CONFIG_NOSYSTEM), where Debian registers them.
+    static let lfsFilters = ["-c", "filter.lfs.clean=git-lfs clean -- %f", "-c", "filter.lfs.smudge=git-lfs smudge -- %f",
+                             "-c", "filter.lfs.process=git-lfs filter-process", "-c", "filter.lfs.required=true"]
+
+    /// Runs git with git-lfs's filters; with `hub`, git authenticates to it with the hub's token (a
+    /// credential helper, so the token is in no URL).
     @discardableResult
     static func run(_ arguments: [String], in directory: String? = nil, hub: Hub? = nil,
                     env: [String: String] = [:]) throws -> String {
-        var args = ["git"]
+        var args = ["git"] + lfsFilters
         if let hub {
             args += ["-c", "credential.helper=!f() { echo username=\(hub.username); echo password=\(hub.token); }; f"]
         }
@@ -274,5 +279,10 @@ enum Files {
 
     static func read(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    /// The bytes of a file (empty if it cannot be read).
+    static func data(_ path: String) -> Data {
+        (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
     }
 }

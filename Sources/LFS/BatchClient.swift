@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+
+/// An error of the LFS layer. `message` names what went wrong and never holds a secret.
+public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable {
+        case authentication, notFound, timeout, cancelled, network, protocolError, integrity, io, server, insecure
+    }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// One object as the batch API answers for it.
+public struct BatchObject: Sendable, Decodable {
+    public struct Action: Sendable, Decodable {
+        public var href: String
+        public var header: [String: String]?
+        public var expiresIn: Int?
+        public var expiresAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case href, header
+            case expiresIn = "expires_in"
+            case expiresAt = "expires_at"
+        }
+
+        /// When the action stops working, from `expires_in` (preferred) or `expires_at`.
+        func expiry(receivedAt: Date) -> Date? {
+            if let expiresIn { return receivedAt.addingTimeInterval(TimeInterval(expiresIn)) }
+            if let expiresAt { return ISO8601DateFormatter().date(from: expiresAt) }
+            return nil
+        }
+    }
+    public struct ObjectError: Sendable, Decodable {
+        public var code: Int
+        public var message: String?
+    }
+
+    public var oid: String
+    public var size: Int64
+    public var authenticated: Bool?
+    public var actions: [String: Action]?
+    public var error: ObjectError?
+    /// When this answer arrived, for action expiry.
+    public var receivedAt = Date()
+
+    enum CodingKeys: String, CodingKey { case oid, size, authenticated, actions, error }
+
+    /// The action, unless it expires within `margin`.
+    public func action(_ name: String, margin: TimeInterval = 30) -> Action? {
+        guard let action = actions?[name] else { return nil }
+        if let expiry = action.expiry(receivedAt: receivedAt), expiry.timeIntervalSinceNow < margin { return nil }
+        return action
+    }
+}
+
+/// The client of the Git LFS Batch API (git-lfs docs/api/batch.md), over `HTTPClient`.
+public struct BatchClient: Sendable {
+    public enum Operation: String, Sendable { case download, upload }
+
+    public let endpoint: URL
+    /// `Authorization` for the endpoint's origin (the hub token), or nil.
+    let authorization: String?
+    let http: HTTPClient
+    let logger: Logger
+    var retry = RetryPolicy()
+
+    public static let maxObjectsPerRequest = 100
+
+    public init(endpoint: URL, authorization: String?, http: HTTPClient, logger: Logger) {
+        self.endpoint = endpoint
+        self.authorization = authorization
+        self.http = http
+        self.logger = logger
+    }
+
+    /// Asks for `objects`, at most 100 a request. Objects the server answers with an error come
+    /// back with `error` set; objects it did not answer for at all come back with an error 500.
+    public func batch(_ operation: Operation, _ objects: [Pointer], ref: String? = nil) async throws -> [BatchObject] {
+        var answers: [BatchObject] = []
+        var index = 0
+        while index < objects.count {
+            let chunk = Array(objects[index..<min(index + Self.maxObjectsPerRequest, objects.count)])
+            answers += try await request(operation, chunk, ref: ref)
+            index += chunk.count
+        }
+        return answers
+    }
+
+    private func request(_ operation: Operation, _ objects: [Pointer], ref: String?) async throws -> [BatchObject] {
+        struct Body: Encodable {
+            struct Object: Encodable { var oid: String; var size: Int64 }
+            struct Ref: Encodable { var name: String }
+            var operation: String
+            var transfers = ["basic"]
+            var ref: Ref?
+            var objects: [Object]
+            var hash_algo = "sha256"
+        }
+        let body = Body(operation: operation.rawValue, ref: ref.map(Body.Ref.init),
+                        objects: objects.map { Body.Object(oid: $0.oid, size: $0.size) })
+        var request = URLRequest(url: endpoint.appendingPathComponent("objects/batch"))
+        request.httpMethod = "POST"
+        request.httpBody = try JSONEncoder().encode(body)
+        request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Accept")
+        request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
+        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+
+        let response = try await retry.run("LFS batch request to \(endpoint.redactedForRedirect)", logger: logger) {
+            try await http.send(request)
+        }
+        let where_ = endpoint.redactedForRedirect
+        switch response.status {
+        case 200:
+            break
+        case 401, 403:
+            throw LFSError(.authentication, "the LFS server \(where_) refused the credentials (HTTP \(response.status))"
+                + Self.serverMessage(response))
+        case 404:
+            throw LFSError(.notFound, "the LFS server \(where_) does not know this repository (HTTP 404)"
+                + Self.serverMessage(response))
+        default:
+            throw LFSError(.server, "the LFS server \(where_) answered HTTP \(response.status)" + Self.serverMessage(response))
+        }
+        struct Answer: Decodable {
+            var transfer: String?
+            var objects: [BatchObject]
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body) else {
+            let type = response.header("Content-Type") ?? "no content type"
+            throw LFSError(.protocolError, "the LFS server \(where_) did not answer with batch JSON (\(type): "
+                + "\(Self.snippet(response.body)))")
+        }
+        if let transfer = answer.transfer, transfer != "basic" {
+            throw LFSError(.protocolError, "the LFS server \(where_) chose the transfer adapter '\(transfer)', which msgit does not speak")
+        }
+        let now = Date()
+        var byOID: [String: BatchObject] = [:]
+        for var object in answer.objects {
+            guard objects.contains(where: { $0.oid == object.oid }) else {
+                logger.warning("the LFS server answered for an object not asked for: \(object.oid.prefix(64))")
+                continue
+            }
+            object.receivedAt = now
+            byOID[object.oid] = object
+        }
+        return objects.map { pointer in
+            byOID[pointer.oid] ?? BatchObject(oid: pointer.oid, size: pointer.size, authenticated: nil, actions: nil,
+                                              error: .init(code: 500, message: "the server did not answer for this object"),
+                                              receivedAt: now)
+        }
+    }
+
+    static func serverMessage(_ response: HTTPClient.Response) -> String {
+        struct Message: Decodable { var message: String? }
+        if let message = (try? JSONDecoder().decode(Message.self, from: response.body))?.message, !message.isEmpty {
+            return ": \(message)"
+        }
+        let text = snippet(response.body)
+        return text.isEmpty ? "" : ": \(text)"
+    }
+
+    static func snippet(_ body: Data) -> String {
+        let text = String(decoding: body.prefix(160), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        return text.unicodeScalars.allSatisfy { $0.value >= 32 || $0 == "\t" } ? text : "binary data"
+    }
+}
+
+extension HTTPClient {
+    public static let userAgent = "git-lfs/3.3.0 (msgit)"
+}

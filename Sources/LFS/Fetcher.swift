@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Progress of LFS transfers: files and bytes done of the total.
+public struct LFSProgress: Sendable, Equatable {
+    public var filesDone = 0
+    public var filesTotal = 0
+    public var bytesDone: Int64 = 0
+    public var bytesTotal: Int64 = 0
+    public init() {}
+}
+
+/// What a fetch did: objects downloaded (and their bytes), objects already in the store, and the
+/// objects that could not be had, with the reason.
+public struct FetchReport: Sendable {
+    public var downloaded = 0
+    public var downloadedBytes: Int64 = 0
+    public var alreadyPresent = 0
+    /// oid -> reason.
+    public var failures: [String: String] = [:]
+}
+
+/// Downloads LFS objects into a store: batch requests of up to 100 objects, then at most `jobs`
+/// downloads at a time; objects already in the store are never asked for.
+public struct Fetcher: Sendable {
+    public struct Options: Sendable {
+        /// Downloads at once.
+        public var jobs = 8
+        /// The largest `Range` segment of a resumable download (objects over 8 MiB are segmented).
+        public var segmentSize: Int64 = 64 << 20
+        public var retry = RetryPolicy()
+        public init() {}
+    }
+
+    let batch: BatchClient
+    let downloader: ObjectDownloader
+    let options: Options
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - endpoint: the LFS endpoint (`.../repo.git/info/lfs`).
+    ///   - authorization: the `Authorization` value for the endpoint's origin (the hub token); sent
+    ///     there only, never to storage hosts on other origins.
+    public init(endpoint: URL, authorization: String?, store: ObjectStore, http: HTTPClient,
+                options: Options = Options(), logger: Logger) {
+        var client = BatchClient(endpoint: endpoint, authorization: authorization, http: http, logger: logger)
+        client.retry = options.retry
+        batch = client
+        downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
+                                      maximumSegment: options.segmentSize, retry: options.retry, logger: logger)
+        self.options = options
+        self.logger = logger
+    }
+
+    public var store: ObjectStore { downloader.store }
+
+    /// Brings every object of `pointers` into the store. Never throws for one object: per-object
+    /// failures are in the report. Throws for what stops everything: the batch endpoint refusing
+    /// the credentials or not answering, and cancellation.
+    public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
+                      objectDone: (@Sendable (Pointer) -> Void)? = nil) async throws -> FetchReport {
+        var unique: [String: Pointer] = [:]
+        for pointer in pointers { unique[pointer.oid] = pointer }
+        var report = FetchReport()
+        var missing: [Pointer] = []
+        for pointer in unique.values.sorted(by: { $0.oid < $1.oid }) {
+            if store.contains(pointer) {
+                report.alreadyPresent += 1
+                objectDone?(pointer)
+            } else {
+                missing.append(pointer)
+            }
+        }
+        let tracker = ProgressTracker(files: missing.count, bytes: missing.reduce(0) { $0 + $1.size }, sink: progress)
+        tracker.send()
+        guard !missing.isEmpty else { return report }
+        logger.info("LFS: \(missing.count) objects to download, \(report.alreadyPresent) already here")
+
+        let answers = try await batch.batch(.download, missing)
+        var work: [(Pointer, BatchObject)] = []
+        for (pointer, answer) in zip(missing, answers) {
+            if let error = answer.error {
+                report.failures[pointer.oid] = Self.describe(error)
+                tracker.fileFailed(pointer)
+            } else if answer.actions?["download"] == nil {
+                report.failures[pointer.oid] = "the LFS server gave no download action"
+                tracker.fileFailed(pointer)
+            } else {
+                work.append((pointer, answer))
+            }
+        }
+
+        try await withThrowingTaskGroup(of: (Pointer, Result<Void, LFSError>).self) { group in
+            var pending = work[...]
+            func addNext() {
+                guard let (pointer, answer) = pending.popFirst() else { return }
+                group.addTask { [self] in (pointer, await download(pointer, answer, tracker: tracker)) }
+            }
+            for _ in 0..<max(1, options.jobs) { addNext() }
+            while let (pointer, outcome) = try await group.next() {
+                switch outcome {
+                case .success:
+                    report.downloaded += 1
+                    report.downloadedBytes += pointer.size
+                    objectDone?(pointer)
+                case .failure(let error) where error.kind == .cancelled:
+                    throw CancellationError()
+                case .failure(let error):
+                    report.failures[pointer.oid] = error.message
+                }
+                addNext()
+            }
+        }
+        return report
+    }
+
+    /// One object, asking the batch API again when its action expired before it could start.
+    private func download(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker) async
+        -> Result<Void, LFSError>
+    {
+        do {
+            var action = answer.action("download")
+            if action == nil {
+                logger.debug("LFS: the action for \(pointer.oid.prefix(12)) expired; asking again")
+                let again = try await batch.batch(.download, [pointer])
+                if let error = again.first?.error { return .failure(LFSError(.server, Self.describe(error))) }
+                action = again.first?.action("download", margin: 0)
+            }
+            guard let action else { return .failure(LFSError(.server, "the LFS server gave no usable download action")) }
+            try await downloader.download(pointer, action: action) { tracker.bytes($0) }
+            tracker.fileDone(pointer)
+            return .success(())
+        } catch let error as LFSError {
+            tracker.fileFailed(pointer)
+            return .failure(error)
+        } catch is CancellationError {
+            return .failure(LFSError(.cancelled, "cancelled"))
+        } catch {
+            tracker.fileFailed(pointer)
+            return .failure(LFSError(.io, "\(error)"))
+        }
+    }
+
+    static func describe(_ error: BatchObject.ObjectError) -> String {
+        let meaning: String
+        switch error.code {
+        case 404: meaning = "the object is not on the LFS server"
+        case 410: meaning = "the object was removed from the LFS server"
+        case 422: meaning = "the LFS server refused the object as invalid"
+        default: meaning = "the LFS server reported error \(error.code)"
+        }
+        if let message = error.message, !message.isEmpty { return "\(meaning) (\(message))" }
+        return meaning
+    }
+}
+
+/// Counts files and bytes across concurrent downloads and forwards the totals.
+final class ProgressTracker: Sendable {
+    private let state: Mutex<LFSProgress>
+    private let sink: (@Sendable (LFSProgress) -> Void)?
+
+    init(files: Int, bytes: Int64, sink: (@Sendable (LFSProgress) -> Void)?) {
+        var initial = LFSProgress()
+        initial.filesTotal = files
+        initial.bytesTotal = bytes
+        state = Mutex(initial)
+        self.sink = sink
+    }
+
+    func send() { sink?(state.withLock { $0 }) }
+
+    func bytes(_ delta: Int64) {
+        sink?(state.withLock { $0.bytesDone += delta; return $0 })
+    }
+
+    func fileDone(_ pointer: Pointer) {
+        sink?(state.withLock { $0.filesDone += 1; return $0 })
+    }
+
+    /// A failed file leaves the totals, so "done of total" can still reach the end.
+    func fileFailed(_ pointer: Pointer) {
+        sink?(state.withLock {
+            $0.filesTotal -= 1
+            $0.bytesTotal -= pointer.size
+            return $0
+        })
+    }
+}

@@ -1,0 +1,276 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+
+/// Downloads one object from its `download` action into the store, verified.
+///
+/// - Objects up to `wholeLimit` come in one GET; Foundation writes them to a scratch file, which
+///   is hashed and renamed into the store.
+/// - Larger objects come in `Range` segments (about eight, of `minimumSegment` to `maximumSegment`
+///   bytes) appended, in order, to `incomplete/<oid>.part` while hashing, so a killed run leaves a
+///   prefix that the next run continues from (after hashing it again). A server that ignores
+///   `Range` (200) gives the whole object; a 416 starts over.
+/// - Either way the object enters the store only if its SHA-256 and size match the pointer;
+///   otherwise the partial file is removed and the error names the object.
+/// - One process at a time works on an object: the partial file is `flock`ed.
+struct ObjectDownloader: Sendable {
+    let store: ObjectStore
+    let http: HTTPClient
+    /// The LFS endpoint; hrefs on its origin may get `hubAuthorization`, others never do.
+    let endpoint: URL
+    let hubAuthorization: String?
+    /// The largest segment; objects up to `wholeLimit` are not segmented.
+    let maximumSegment: Int64
+    let retry: RetryPolicy
+    static let minimumSegment: Int64 = 4 << 20
+    static let wholeLimit: Int64 = 8 << 20
+
+    func segmentSize(for size: Int64) -> Int64 {
+        min(max(size / 8, Self.minimumSegment), max(maximumSegment, Self.minimumSegment))
+    }
+    let logger: Logger
+
+    /// Downloads `pointer`. `progress` receives byte counts as they arrive (deltas).
+    func download(_ pointer: Pointer, action: BatchObject.Action, progress: @escaping @Sendable (Int64) -> Void)
+        async throws
+    {
+        if store.contains(pointer) { return }
+        if pointer.size == 0 {
+            try storeEmptyObject(pointer)
+            return
+        }
+        let request = try makeRequest(action)
+        try FileManager.default.createDirectory(at: store.incompleteDirectory, withIntermediateDirectories: true)
+        let lock = try await PartialLock.acquire(store.partialPath(for: pointer.oid), until: { store.contains(pointer) })
+        defer { lock.release() }
+        if store.contains(pointer) { return }
+
+        let partial = store.partialPath(for: pointer.oid)
+        var have = fileSize(partial) ?? 0
+        if have > pointer.size {
+            truncate(partial.path, 0)
+            have = 0
+        }
+        if have == 0 && pointer.size <= Self.wholeLimit {
+            try await downloadWhole(pointer, request: request, progress: progress)
+            try? FileManager.default.removeItem(at: partial)
+        } else {
+            try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
+        }
+    }
+
+    /// The GET for an action: its href and headers; the hub's Authorization only on the hub's origin
+    /// and only if the action brings none; never http when the endpoint is https.
+    func makeRequest(_ action: BatchObject.Action) throws -> URLRequest {
+        guard let url = URL(string: action.href), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", url.host != nil else {
+            throw LFSError(.protocolError, "the LFS server gave an unusable download URL")
+        }
+        if endpoint.scheme?.lowercased() == "https" && scheme == "http" {
+            throw LFSError(.insecure, "refused to download from \(url.redactedForRedirect): the LFS endpoint is https "
+                + "and this URL would drop to plain http")
+        }
+        var request = URLRequest(url: url)
+        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
+        for (name, value) in action.header ?? [:] {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        if let hubAuthorization, HTTPClient.sameOrigin(url, endpoint),
+           request.value(forHTTPHeaderField: "Authorization") == nil {
+            request.setValue(hubAuthorization, forHTTPHeaderField: "Authorization")
+        }
+        return request
+    }
+
+    private func downloadWhole(_ pointer: Pointer, request: URLRequest, progress: @escaping @Sendable (Int64) -> Void)
+        async throws
+    {
+        let scratch = try store.scratchFile(pointer.oid)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let response = try await fetch(request, to: scratch, pointer: pointer, progress: progress)
+        guard response.status == 200 else { throw statusError(response, pointer) }
+        guard try ObjectStore.verify(scratch, against: pointer) else {
+            throw mismatch(pointer, file: scratch, url: request.url)
+        }
+        try store.insert(verified: scratch, for: pointer)
+    }
+
+    private func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
+                                  progress: @escaping @Sendable (Int64) -> Void) async throws
+    {
+        var have = start
+        var hasher = SHA256()
+        if have > 0 {
+            logger.debug("resuming \(pointer.oid.prefix(12)) at \(have) of \(pointer.size) bytes")
+            try ObjectStore.read(partial) { hasher.update(bufferPointer: $0) }
+        }
+        var restarted = false
+        let segmentSize = segmentSize(for: pointer.size)
+        while have < pointer.size {
+            let end = min(have + segmentSize, pointer.size) - 1
+            var segment = request
+            segment.setValue("bytes=\(have)-\(end)", forHTTPHeaderField: "Range")
+            let scratch = try store.scratchFile(pointer.oid)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let response = try await fetch(segment, to: scratch, pointer: pointer, progress: progress)
+            switch response.status {
+            case 206:
+                guard let range = ContentRange(response.header("Content-Range")), range.start == have,
+                      range.total == nil || range.total == pointer.size,
+                      let got = fileSize(scratch), got == range.end - range.start + 1, got > 0 else {
+                    throw LFSError(.protocolError, "the storage server answered a Range request for \(pointer.oid.prefix(12)) "
+                        + "with a range that does not fit (\(response.header("Content-Range") ?? "none"))")
+                }
+                try append(scratch, to: partial, hashing: &hasher)
+                have += got
+            case 200:
+                // Range ignored: this is the whole object.
+                guard try ObjectStore.verify(scratch, against: pointer) else {
+                    try? FileManager.default.removeItem(at: partial)
+                    throw mismatch(pointer, file: scratch, url: request.url)
+                }
+                try store.insert(verified: scratch, for: pointer)
+                try? FileManager.default.removeItem(at: partial)
+                return
+            case 416 where !restarted:
+                logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
+                truncate(partial.path, 0)
+                have = 0
+                hasher = SHA256()
+                restarted = true
+            default:
+                throw statusError(response, pointer)
+            }
+        }
+        let digest = hasher.finalize().hexString
+        guard digest == pointer.oid, fileSize(partial) == pointer.size else {
+            try? FileManager.default.removeItem(at: partial)
+            throw LFSError(.integrity, "the content received for \(pointer.oid) does not match its pointer "
+                + "(sha256 \(digest), \(have) bytes; expected \(pointer.size) bytes): discarded")
+        }
+        try store.insert(verified: partial, for: pointer)
+    }
+
+    /// One GET into `file`, with retries for 429/5xx and for transport failures.
+    private func fetch(_ request: URLRequest, to file: URL, pointer: Pointer,
+                       progress: @escaping @Sendable (Int64) -> Void) async throws -> HTTPClient.Response {
+        let host = request.url?.redactedForRedirect ?? "?"
+        return try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
+            let counter = ProgressCounter(progress)
+            let response = try await http.download(request, to: file) { counter.report(total: $0) }
+            // The watchdog samples every 100 ms; a short download ends between two samples.
+            counter.report(total: fileSize(file) ?? 0)
+            return response
+        }
+    }
+
+    private func append(_ file: URL, to partial: URL, hashing hasher: inout SHA256) throws {
+        let fd = Foundation.open(partial.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var local = hasher
+        try ObjectStore.read(file) { chunk in
+            local.update(bufferPointer: chunk)
+            var offset = 0
+            while offset < chunk.count {
+                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+        }
+        hasher = local
+    }
+
+    private func storeEmptyObject(_ pointer: Pointer) throws {
+        guard SHA256.hash(data: Data()).hexString == pointer.oid else {
+            throw LFSError(.integrity, "the pointer for \(pointer.oid) says 0 bytes, which is not that object's size")
+        }
+        let scratch = try store.scratchFile("empty")
+        _ = FileManager.default.createFile(atPath: scratch.path, contents: Data())
+        try store.insert(verified: scratch, for: pointer)
+    }
+
+    private func statusError(_ response: HTTPClient.Response, _ pointer: Pointer) -> LFSError {
+        let host = response.url.map { $0.redactedForRedirect } ?? "the storage server"
+        switch response.status {
+        case 401, 403: return LFSError(.authentication, "\(host) refused the download (HTTP \(response.status))")
+        case 404, 410: return LFSError(.notFound, "\(host) does not have the object (HTTP \(response.status))")
+        default: return LFSError(.server, "\(host) answered HTTP \(response.status)")
+        }
+    }
+
+    private func mismatch(_ pointer: Pointer, file: URL, url: URL?) -> LFSError {
+        var hasher = SHA256()
+        try? ObjectStore.read(file) { hasher.update(bufferPointer: $0) }
+        return LFSError(.integrity, "the content received for \(pointer.oid) does not match its pointer "
+            + "(sha256 \(hasher.finalize().hexString), \(fileSize(file) ?? 0) bytes; expected \(pointer.size) bytes): discarded")
+    }
+}
+
+/// "bytes 100-199/1000" (total may be "*").
+struct ContentRange {
+    var start: Int64
+    var end: Int64
+    var total: Int64?
+
+    init?(_ header: String?) {
+        guard let header, header.lowercased().hasPrefix("bytes ") else { return nil }
+        let spec = header.dropFirst(6)
+        let parts = spec.split(separator: "/", maxSplits: 1)
+        let range = parts.first?.split(separator: "-", maxSplits: 1) ?? []
+        guard range.count == 2, let start = Int64(range[0]), let end = Int64(range[1]), end >= start else { return nil }
+        self.start = start
+        self.end = end
+        total = parts.count == 2 ? Int64(parts[1]) : nil
+    }
+}
+
+/// Turns cumulative byte counts of one request into deltas (a retried request starts again at 0).
+final class ProgressCounter: @unchecked Sendable {
+    // @unchecked Sendable: `last` is guarded by `lock`.
+    private let lock = NSLock()
+    private var last: Int64 = 0
+    private let sink: @Sendable (Int64) -> Void
+
+    init(_ sink: @escaping @Sendable (Int64) -> Void) { self.sink = sink }
+
+    func report(total: Int64) {
+        lock.lock()
+        let delta = total - last
+        if delta > 0 { last = total }
+        lock.unlock()
+        if delta > 0 { sink(delta) }
+    }
+}
+
+/// An exclusive `flock` on an object's partial file, so two processes never write one download.
+struct PartialLock {
+    let fd: Int32
+
+    /// Waits for the lock, polling, and gives up waiting early when `done()` says the other
+    /// process finished the object.
+    static func acquire(_ path: URL, until done: () -> Bool) async throws -> PartialLock {
+        let fd = open(path.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot open \(path.path): \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(fd)
+                throw LFSError(.io, "cannot lock \(path.path): \(String(cString: strerror(errno)))")
+            }
+            if done() { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return PartialLock(fd: fd)
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

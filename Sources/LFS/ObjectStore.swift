@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+
+/// LFS objects on disk, in git-lfs's layout, so git-lfs sees them as its own:
+///
+///     <git dir>/lfs/objects/<oid[0:2]>/<oid[2:4]>/<oid>   verified objects
+///     <git dir>/lfs/incomplete/<oid>.part                 downloads in progress (kept for resume)
+///     <git dir>/lfs/tmp/                                  scratch, same file system as the above
+///
+/// An object enters `objects/` only by a rename of a file whose SHA-256 and size were checked.
+public struct ObjectStore: Sendable {
+    /// The `lfs` directory: `.git/lfs` in a work tree clone, `lfs` in a bare one.
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    /// The store of the repository whose git directory is `gitDirectory`.
+    public init(gitDirectory: URL) {
+        root = gitDirectory.appendingPathComponent("lfs", isDirectory: true)
+    }
+
+    public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
+    public var incompleteDirectory: URL { root.appendingPathComponent("incomplete", isDirectory: true) }
+    public var tmpDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
+
+    /// Where the object lives. `oid` must be valid (the `Pointer` type guarantees it).
+    public func path(for oid: String) -> URL {
+        precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
+        return objectsDirectory.appendingPathComponent(String(oid.prefix(2)), isDirectory: true)
+            .appendingPathComponent(String(oid.dropFirst(2).prefix(2)), isDirectory: true)
+            .appendingPathComponent(oid)
+    }
+
+    public func partialPath(for oid: String) -> URL {
+        precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
+        return incompleteDirectory.appendingPathComponent(oid + ".part")
+    }
+
+    /// Whether the store holds the object with the right size (as git-lfs checks; content was
+    /// verified when it entered).
+    public func contains(_ pointer: Pointer) -> Bool {
+        fileSize(path(for: pointer.oid)) == pointer.size
+    }
+
+    /// A new scratch file name in `tmp/` (nothing created).
+    public func scratchFile(_ label: String) throws -> URL {
+        try FileManager.default.createDirectory(at: tmpDirectory, withIntermediateDirectories: true)
+        return tmpDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+    }
+
+    /// Moves a verified file into place. An object already there (another process, a rerun) wins.
+    func insert(verified file: URL, for pointer: Pointer) throws {
+        let destination = path(for: pointer.oid)
+        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        if contains(pointer) {
+            try? FileManager.default.removeItem(at: file)
+            return
+        }
+        guard rename(file.path, destination.path) == 0 else {
+            throw LFSError(.io, "cannot move \(pointer.oid) into the LFS store: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Checks a file against a pointer, reading it once.
+    public static func verify(_ file: URL, against pointer: Pointer) throws -> Bool {
+        guard fileSize(file) == pointer.size else { return false }
+        var hasher = SHA256()
+        try Self.read(file) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().hexString == pointer.oid
+    }
+
+    /// Calls `body` with the file's bytes, 4 MiB at a time.
+    static func read(_ file: URL, from offset: UInt64 = 0, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let size = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        var position = off_t(offset)
+        while true {
+            let n = pread(fd, buffer.baseAddress, size, position)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            position += off_t(n)
+        }
+    }
+}
+
+func fileSize(_ url: URL) -> Int64? {
+    var st = stat()
+    guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int64(st.st_size)
+}
+
+extension Digest {
+    var hexString: String {
+        var out = ""
+        out.reserveCapacity(Self.byteCount * 2)
+        for byte in self {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return out
+    }
+}
+
+private let hexDigits = Array("0123456789abcdef")

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+
+/// Retries for HTTP exchanges: 429 and 5xx answers and transport errors are tried again, waiting as
+/// `Retry-After` says (seconds or an HTTP date) or with exponential backoff. Timeouts, cancellation
+/// and refused redirects are not retried.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts = 5
+    public var baseDelay: Duration = .milliseconds(250)
+    public var maxDelay: Duration = .seconds(30)
+
+    public init() {}
+
+    func run(_ what: String, logger: Logger, _ body: () async throws -> HTTPClient.Response) async throws
+        -> HTTPClient.Response
+    {
+        var attempt = 1
+        while true {
+            do {
+                let response = try await body()
+                let retryable = response.status == 429 || ((500...599).contains(response.status) && response.status != 501)
+                guard retryable, attempt < maxAttempts else { return response }
+                let wait = min(Self.retryAfter(response.header("Retry-After")) ?? backoff(attempt), maxDelay)
+                logger.info("\(what): HTTP \(response.status), retrying in \(wait)")
+                try await Task.sleep(for: wait)
+            } catch let failure as HTTPClient.Failure {
+                switch failure {
+                case .cancelled: throw LFSError(.cancelled, "cancelled")
+                case .timeout(let seconds): throw LFSError(.timeout, "\(what) timed out: no data for \(seconds) s")
+                case .insecureRedirect(let from, let to):
+                    throw LFSError(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
+                case .transport(let message):
+                    guard attempt < maxAttempts else { throw LFSError(.network, "\(what) failed: \(message)") }
+                    logger.info("\(what) failed (\(message)), retrying")
+                    try await Task.sleep(for: backoff(attempt))
+                }
+            } catch is CancellationError {
+                throw LFSError(.cancelled, "cancelled")
+            }
+            attempt += 1
+        }
+    }
+
+    func backoff(_ attempt: Int) -> Duration {
+        baseDelay * (1 << min(attempt - 1, 10))
+    }
+
+    /// `Retry-After` in seconds or as an HTTP date.
+    static func retryAfter(_ value: String?) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return .seconds(max(0, seconds)) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .milliseconds(max(0, Int64(date.timeIntervalSinceNow * 1000)))
+    }
+}

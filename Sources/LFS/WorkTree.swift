@@ -1,0 +1,135 @@
+import Foundation
+
+/// A file of the work tree that holds (or should hold) an LFS object.
+public struct LFSFile: Sendable, Equatable {
+    /// Relative to the work tree root, with "/" separators, as in git trees.
+    public var path: String
+    public var pointer: Pointer
+    public init(path: String, pointer: Pointer) {
+        self.path = path
+        self.pointer = pointer
+    }
+}
+
+/// Replaces pointer files in a work tree with their verified content from the store.
+///
+/// A file is replaced only when it still holds its pointer (a file the user changed is left as
+/// it is), by a copy written under a temporary name in the same directory and renamed over it,
+/// keeping the pointer file's mode. The work tree never holds a partial file.
+public struct WorkTree: Sendable {
+    public let root: URL
+    public let store: ObjectStore
+
+    public init(root: URL, store: ObjectStore) {
+        self.root = root
+        self.store = store
+    }
+
+    public enum State: Sendable, Equatable {
+        /// The file holds its pointer: to be resolved.
+        case pointer
+        /// The file already has the object's content (by size; its content was verified when written).
+        case resolved
+        /// Missing, or changed by someone: left alone.
+        case other
+    }
+
+    public func state(of file: LFSFile) -> State {
+        let url = try? safeURL(file.path)
+        guard let url, let size = fileSize(url) else { return .other }
+        if size < Pointer.maximumFileSize, let data = try? Data(contentsOf: url), let found = Pointer(data),
+           found.oid == file.pointer.oid {
+            return .pointer
+        }
+        return size == file.pointer.size ? .resolved : .other
+    }
+
+    /// Puts the object's content at `file.path`. The object must be in the store.
+    public func materialize(_ file: LFSFile) throws {
+        let target = try safeURL(file.path)
+        let source = store.path(for: file.pointer.oid)
+        var st = stat()
+        let mode: mode_t = stat(target.path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
+        let temporary = target.deletingLastPathComponent()
+            .appendingPathComponent(".\(target.lastPathComponent).msgit-\(UUID().uuidString.prefix(8))")
+        do {
+            try copyFile(from: source, to: temporary, mode: mode)
+            guard rename(temporary.path, target.path) == 0 else {
+                throw LFSError(.io, "cannot replace \(file.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary.path)
+            throw error
+        }
+    }
+
+    /// The absolute URL of a tree path, refusing anything that could leave the work tree.
+    func safeURL(_ path: String) throws -> URL {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.hasPrefix("/"),
+              !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0 == ".git" }) else {
+            throw LFSError(.io, "refusing the path '\(path)': it leaves the work tree")
+        }
+        return root.appendingPathComponent(path)
+    }
+}
+
+/// Copies `source` to a new file `destination` with `mode`, in the kernel where it can
+/// (copy_file_range), else through a buffer.
+func copyFile(from source: URL, to destination: URL, mode: mode_t) throws {
+    let input = open(source.path, O_RDONLY | O_CLOEXEC)
+    guard input >= 0 else { throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))") }
+    defer { close(input) }
+    let output = open(destination.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    guard output >= 0 else {
+        throw LFSError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(output) }
+    fchmod(output, mode)  // umask must not change the pointer file's mode
+    var useKernel = true
+    while true {
+        if useKernel {
+            let n = copyFileRange(input, output, 1 << 30)
+            if n > 0 { continue }
+            if n == 0 { return }
+            if errno == EINTR { continue }
+            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP {
+                useKernel = false
+                continue
+            }
+            throw LFSError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))")
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let n = read(input, &buffer, buffer.count)
+        if n == 0 { return }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))")
+        }
+        var offset = 0
+        while offset < n {
+            let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + offset, n - offset) }
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw LFSError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))")
+            }
+            offset += w
+        }
+    }
+}
+
+/// copy_file_range(2), looked up at run time: Glibc's Swift module does not export it.
+private let copyFileRangeFunction: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
+                                                     UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "copy_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
+                                                      UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int).self)
+}()
+
+private func copyFileRange(_ input: Int32, _ output: Int32, _ length: Int) -> Int {
+    guard let function = copyFileRangeFunction else {
+        errno = ENOSYS
+        return -1
+    }
+    return function(input, nil, output, nil, length, 0)
+}

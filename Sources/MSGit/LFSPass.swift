@@ -1,0 +1,177 @@
+import Foundation
+import GitCore
+import LFS
+import Logging
+import Synchronization
+
+/// How clone and `lfs pull` treat Git LFS files.
+public struct LFSOptions: Sendable {
+    /// Resolve LFS files at all (clone's `--no-lfs` turns this off: pointers stay).
+    public var enabled = true
+    /// gitignore-style patterns of paths to fetch (none: all), as git-lfs's `--include`.
+    public var include: [String] = []
+    /// Patterns of paths not to fetch, as git-lfs's `--exclude`.
+    public var exclude: [String] = []
+    /// Downloads at once.
+    public var jobs = 8
+    /// The largest segment of a resumable download (objects over 8 MiB come in segments).
+    public var segmentSize: Int64 = 64 << 20
+
+    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8) {
+        self.enabled = enabled
+        self.include = include
+        self.exclude = exclude
+        self.jobs = jobs
+    }
+}
+
+/// What the LFS part of an operation did.
+public struct LFSSummary: Sendable, Codable, Equatable {
+    /// LFS files in the tree (after include/exclude).
+    public var files = 0
+    /// Files now holding their content that held a pointer before.
+    public var filesResolved = 0
+    /// Files left out by include/exclude.
+    public var filesExcluded = 0
+    public var objectsDownloaded = 0
+    public var bytesDownloaded: Int64 = 0
+    /// Files that stay pointers, with the reason.
+    public var failures: [LFSFailure] = []
+
+    public init() {}
+}
+
+/// Resolves the LFS files of a work tree: find the pointers of HEAD's tree whose path has
+/// `filter=lfs`, fetch their objects, put the content in place, refresh the index.
+struct LFSPass: Sendable {
+    let client: GitClient
+    let directory: URL
+    let remoteName: String
+    let remoteURL: RemoteURL
+    let credential: Credential?
+    let options: LFSOptions
+    let reporter: ProgressReporter
+
+    /// The LFS files of HEAD and the endpoint, read with libgit2 (on the operation's thread).
+    struct Plan: Sendable {
+        var files: [LFSFile]
+        var excluded: Int
+        var endpoint: URL?
+        var gitDirectory: URL
+    }
+
+    static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, filter: PathFilter) throws -> Plan {
+        var files: [LFSFile] = []
+        var excluded = 0
+        if repository.commit(for: "HEAD") != nil {
+            try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
+                guard let content, let pointer = Pointer(content),
+                      repository.attribute("filter", for: blob.path) == "lfs" else { return }
+                if filter.allows(blob.path) {
+                    files.append(LFSFile(path: blob.path, pointer: pointer))
+                } else {
+                    excluded += 1
+                }
+            }
+        }
+        var config: [String: String] = [:]
+        for key in ["lfs.url", "remote.\(remoteName.lowercased()).lfsurl"] {
+            if let value = repository.config(key) { config[key] = value }
+        }
+        let lfsconfig = repository.workingDirectory.flatMap {
+            try? String(contentsOf: $0.appendingPathComponent(".lfsconfig"), encoding: .utf8)
+        }
+        let endpoint = Endpoint.resolve(remoteURL: remoteURL.string, remoteName: remoteName, config: config,
+                                        lfsconfig: lfsconfig)
+        return Plan(files: files, excluded: excluded, endpoint: endpoint, gitDirectory: repository.gitDirectory)
+    }
+
+    /// Fetches and writes the files of `plan` that still hold pointers. Per-file failures are in
+    /// the summary; only cancellation throws.
+    func run(_ plan: Plan) async throws -> (LFSSummary, resolvedPaths: [String]) {
+        var summary = LFSSummary()
+        summary.files = plan.files.count
+        summary.filesExcluded = plan.excluded
+        let store = ObjectStore(gitDirectory: plan.gitDirectory)
+        let workTree = WorkTree(root: directory, store: store)
+        var pending = plan.files.filter { workTree.state(of: $0) == .pointer }
+        // Content behind a pointer extension needs that extension's smudge program.
+        for file in pending where !file.pointer.extensions.isEmpty {
+            summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid,
+                reason: "it uses the LFS extension \(file.pointer.extensions[0].key), which msgit does not run"))
+        }
+        pending.removeAll { !$0.pointer.extensions.isEmpty }
+        guard !pending.isEmpty else { return (summary, []) }
+        guard let endpoint = plan.endpoint else {
+            summary.failures = pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: "no LFS endpoint") }
+            return (summary, [])
+        }
+
+        let byOID = Dictionary(grouping: pending, by: \.pointer.oid)
+        let written = Mutex<(paths: [String], failures: [LFSFailure])>(([], []))
+        let http = HTTPClient(idleTimeout: client.timeouts.idle, maximumConnectionsPerHost: max(options.jobs, 2))
+        var fetchOptions = Fetcher.Options()
+        fetchOptions.jobs = options.jobs
+        fetchOptions.segmentSize = options.segmentSize
+        let fetcher = Fetcher(endpoint: endpoint, authorization: authorization(for: endpoint), store: store, http: http,
+                              options: fetchOptions, logger: client.logger)
+        client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")
+        let reporter = self.reporter
+        reporter.update { $0.phase = .lfs }
+
+        let report: FetchReport
+        do {
+            report = try await fetcher.fetch(pending.map(\.pointer), progress: { p in
+                reporter.update {
+                    $0.phase = .lfs
+                    $0.lfsFilesDone = p.filesDone
+                    $0.lfsFilesTotal = p.filesTotal
+                    $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
+                    $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
+                }
+            }, objectDone: { pointer in
+                // Each file as soon as its object is in: the work tree never waits for the slowest.
+                for file in byOID[pointer.oid] ?? [] {
+                    do {
+                        try workTree.materialize(file)
+                        written.withLock { $0.paths.append(file.path) }
+                    } catch {
+                        written.withLock {
+                            $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
+                        }
+                    }
+                }
+            })
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as LFSError where error.kind == .cancelled {
+            throw CancellationError()
+        } catch {
+            // The batch endpoint itself failed: every file stays a pointer, for the same reason.
+            let reason = (error as? LFSError)?.message ?? "\(error)"
+            summary.failures = pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: reason) }
+            return (summary, [])
+        }
+        let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
+        summary.filesResolved = paths.count
+        summary.objectsDownloaded = report.downloaded
+        summary.bytesDownloaded = report.downloadedBytes
+        summary.failures += writeFailures
+        for file in pending {
+            if let reason = report.failures[file.pointer.oid] {
+                summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
+            }
+        }
+        summary.failures.sort { $0.path < $1.path }
+        return (summary, paths.sorted())
+    }
+
+    /// The hub token for the endpoint when it is on the repository's origin; else whatever the
+    /// provider has for the endpoint's own origin.
+    func authorization(for endpoint: URL) -> String? {
+        if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
+        guard let url = try? RemoteURL(endpoint.absoluteString),
+              let other = try? client.credentials.credential(for: url) else { return nil }
+        return other.basicAuthorization
+    }
+}

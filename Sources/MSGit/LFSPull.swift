@@ -1,0 +1,46 @@
+import Foundation
+import GitCore
+import LFS
+
+public struct LFSPullResult: Sendable {
+    public var url: String
+    public var lfs: LFSSummary
+    public var duration: Duration
+}
+
+extension GitClient {
+    /// Downloads the LFS objects of the checked-out tree that are missing and puts their content in
+    /// the work tree, as `git lfs pull` does. Objects already in `.git/lfs/objects` are not
+    /// downloaded again; partial downloads of an interrupted run are continued.
+    ///
+    /// Files that cannot be fetched stay pointers and are listed in `lfs.failures`; the call does
+    /// not throw for them.
+    public func lfsPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
+                        progress: ProgressHandler? = nil) async throws(MSGitError) -> LFSPullResult {
+        let start = ContinuousClock.now
+        var setup: RemoteSetup?
+        do {
+            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
+            setup = loaded
+            let filter = PathFilter(include: options.include, exclude: options.exclude)
+            let (plan, root) = try await GitOperation().run {
+                let repository = try RemoteSetup.openRepository(directory)
+                guard let root = repository.workingDirectory else {
+                    throw MSGitError(.invalidArgument, "'\(directory.path)' is a bare repository: lfs pull needs a work tree")
+                }
+                return (try LFSPass.plan(repository: repository, remoteName: remote, remoteURL: loaded.url, filter: filter), root)
+            }
+            let reporter = ProgressReporter(progress)
+            let pass = LFSPass(client: self, directory: root, remoteName: remote, remoteURL: loaded.url,
+                               credential: loaded.resolution.credential, options: options, reporter: reporter)
+            let (summary, resolved) = try await pass.run(plan)
+            if !resolved.isEmpty {
+                try await GitOperation().run { try Repository.open(at: root).refreshIndexStat(paths: resolved) }
+            }
+            reporter.finish { $0.phase = .done }
+            return LFSPullResult(url: loaded.url.string, lfs: summary, duration: ContinuousClock.now - start)
+        } catch {
+            throw await explain(error, url: setup?.url, credential: setup?.resolution.credential)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import LFS
+import MSGit
+
+/// The options that choose and tune LFS downloads (clone and lfs pull).
+struct LFSOptionGroup: ParsableArguments {
+    @Option(name: [.customShort("I"), .long],
+            help: ArgumentHelp("Fetch only LFS files matching these comma-separated gitignore-style patterns.",
+                               valueName: "patterns"))
+    var include: String?
+
+    @Option(name: [.customShort("X"), .long],
+            help: ArgumentHelp("Do not fetch LFS files matching these comma-separated patterns.", valueName: "patterns"))
+    var exclude: String?
+
+    @Option(name: [.short, .long], help: "LFS downloads at once.")
+    var jobs = 8
+
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+    }
+
+    func options(enabled: Bool = true) -> LFSOptions {
+        LFSOptions(enabled: enabled, include: PathFilter.patterns(include), exclude: PathFilter.patterns(exclude),
+                   jobs: jobs)
+    }
+}
+
+enum LFSReport {
+    /// Prints the files that stayed pointers and returns the exit status to end with.
+    static func finish(_ summary: LFSSummary, quiet: Bool) -> Int32 {
+        if !quiet && summary.filesResolved > 0 {
+            let bytes = ProgressRenderer.bytes(UInt64(max(summary.bytesDownloaded, 0)))
+            FileHandle.standardError.write(Data(
+                "LFS: \(summary.filesResolved) files, \(summary.objectsDownloaded) objects downloaded (\(bytes))\n".utf8))
+        }
+        guard !summary.failures.isEmpty else { return ExitStatus.success }
+        var text = "error: \(summary.failures.count) LFS file\(summary.failures.count == 1 ? "" : "s") could not be fetched and stay pointers:\n"
+        for failure in summary.failures {
+            text += "  \(failure.path): \(failure.reason)\n"
+        }
+        FileHandle.standardError.write(Data(text.redacted.utf8))
+        return ExitStatus.lfsIncomplete
+    }
+}
