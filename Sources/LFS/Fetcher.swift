@@ -72,6 +72,7 @@ public struct Fetcher: Sendable {
                 missing.append(pointer)
             }
         }
+        store.pruneScratch()
         let tracker = ProgressTracker(files: missing.count, bytes: missing.reduce(0) { $0 + $1.size }, sink: progress)
         tracker.send()
         guard !missing.isEmpty else { return report }

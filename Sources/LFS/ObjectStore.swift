@@ -50,6 +50,19 @@ public struct ObjectStore: Sendable {
         return tmpDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
     }
 
+    /// Removes scratch files older than `age` (left by killed runs; a live run's are younger).
+    public func pruneScratch(olderThan age: TimeInterval = 3600) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: tmpDirectory.path) else { return }
+        let limit = Date().addingTimeInterval(-age)
+        for name in names {
+            let url = tmpDirectory.appendingPathComponent(name)
+            if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, modified < limit {
+                try? fm.removeItem(at: url)
+            }
+        }
+    }
+
     /// Moves a verified file into place. An object already there (another process, a rerun) wins.
     func insert(verified file: URL, for pointer: Pointer) throws {
         let destination = path(for: pointer.oid)
