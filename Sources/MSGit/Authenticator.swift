@@ -32,10 +32,8 @@ struct Authenticator: Sendable {
         return GitCredential(username: credential.username, password: credential.token)
     }
 
-    static let whereToPutToken = """
-        put a personal access token in the MSGIT_TOKEN environment variable (the library takes a \
-        CredentialProvider); the username is 'oauth2' unless --username says otherwise
-        """
+    static let whereToPutToken = StandardCredentials.sourcesHelp
+        + "; the username is 'oauth2' unless --username says otherwise"
 
     static func rejectionHint(_ credential: Credential) -> String {
         """

@@ -39,6 +39,7 @@ public struct CloneResult: Sendable {
 
 extension GitClient {
     /// Clones `url` into `directory` (default: the repository's name in the current directory).
+    /// `url` may be a short name, `namespace/name` (see `ShortNames`).
     ///
     /// The directory must not exist or be empty; on failure or cancellation msgit removes what it
     /// made, as git does. The remote URL written to the configuration never holds userinfo.
@@ -48,7 +49,7 @@ extension GitClient {
         let remoteURL: RemoteURL
         let resolution: CredentialResolution
         do {
-            remoteURL = try RemoteURL(url)
+            remoteURL = try RemoteURL(ShortNames.expand(url))
             resolution = try CredentialResolution(url: remoteURL, provider: credentials, username: username)
         } catch {
             throw MSGitError.from(error)

@@ -34,6 +34,15 @@ public struct Credential: Sendable, CustomStringConvertible {
 /// origin (scheme, host, port) of that URL.
 public protocol CredentialProvider: Sendable {
     func credential(for url: RemoteURL) throws -> Credential?
+
+    /// A credential for another origin the operation reaches on its own, such as an LFS server
+    /// named by the repository's `.lfsconfig` (which the repository's authors choose). Only
+    /// credentials stored for that very host may be given; the default gives none.
+    func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential?
+}
+
+extension CredentialProvider {
+    public func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential? { nil }
 }
 
 /// A fixed token.
@@ -74,6 +83,13 @@ public struct CredentialChain: CredentialProvider {
     public func credential(for url: RemoteURL) throws -> Credential? {
         for provider in providers {
             if let credential = try provider.credential(for: url) { return credential }
+        }
+        return nil
+    }
+
+    public func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential? {
+        for provider in providers {
+            if let credential = try provider.credential(forSecondaryOrigin: url) { return credential }
         }
         return nil
     }

@@ -15,13 +15,16 @@ public struct FetchResult: Sendable {
 struct RemoteSetup: Sendable {
     let url: RemoteURL
     let resolution: CredentialResolution
+    /// The remote was given as a URL (or short name), not the name of a configured remote.
+    let isAnonymous: Bool
 
     /// Reads `remote.<name>.url` of the repository at `directory` (or takes `remote` itself when it
     /// is a URL) and resolves its credential.
     static func load(directory: URL, remote: String, client: GitClient) async throws -> RemoteSetup {
         let configured: String
-        if remote.contains("://") {
-            configured = remote
+        let isAnonymous = remote.contains("://") || ShortNames.expand(remote) != remote
+        if isAnonymous {
+            configured = ShortNames.expand(remote)
         } else {
             configured = try await GitOperation().run {
                 let repository = try Self.openRepository(directory)
@@ -34,7 +37,8 @@ struct RemoteSetup: Sendable {
         }
         let url = try RemoteURL(configured)
         return RemoteSetup(url: url, resolution: try CredentialResolution(url: url, provider: client.credentials,
-                                                                           username: client.username))
+                                                                           username: client.username),
+                           isAnonymous: isAnonymous)
     }
 
     static func openRepository(_ directory: URL) throws -> Repository {
@@ -64,7 +68,7 @@ extension GitClient {
             let outcome = try await operation.run {
                 let repository = try RemoteSetup.openRepository(directory)
                 let callbacks = makeCallbacks(authenticator: authenticator, reporter: reporter, logger: logger)
-                let gitRemote = remote.contains("://")
+                let gitRemote = loaded.isAnonymous
                     ? try repository.anonymousRemote(url: loaded.url.string, callbacks: callbacks, operation: operation)
                     : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
                 return try gitRemote.fetch(tags: .auto, reflogMessage: "fetch: \(remote)")

@@ -166,12 +166,13 @@ struct LFSPass: Sendable {
         return (summary, paths.sorted())
     }
 
-    /// The hub token for the endpoint when it is on the repository's origin; else whatever the
-    /// provider has for the endpoint's own origin.
+    /// The hub token for the endpoint when it is on the repository's origin; else only a
+    /// credential stored for the endpoint's own host (the endpoint may come from the repository's
+    /// .lfsconfig, written by whoever wrote the repository).
     func authorization(for endpoint: URL) -> String? {
         if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
         guard let url = try? RemoteURL(endpoint.absoluteString),
-              let other = try? client.credentials.credential(for: url) else { return nil }
+              let other = try? client.credentials.credential(forSecondaryOrigin: url) else { return nil }
         return other.basicAuthorization
     }
 }

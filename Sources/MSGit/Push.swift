@@ -31,7 +31,8 @@ extension GitClient {
             let operation = makeOperation()
             let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
             let logger = self.logger
-            let job = PushJob(directory: directory, remote: remote, url: loaded.url, requested: refspecs,
+            let job = PushJob(directory: directory, remote: remote, isAnonymous: loaded.isAnonymous, url: loaded.url,
+                              requested: refspecs,
                               authenticator: authenticator, reporter: reporter, operation: operation, logger: logger)
             var result = try await operation.run { try job.run() }
             result.duration = ContinuousClock.now - start
@@ -46,6 +47,7 @@ extension GitClient {
 struct PushJob: Sendable {
     let directory: URL
     let remote: String
+    let isAnonymous: Bool
     let url: RemoteURL
     let requested: [String]
     let authenticator: Authenticator
@@ -57,7 +59,7 @@ struct PushJob: Sendable {
         let repository = try RemoteSetup.openRepository(directory)
         let specs = try Self.normalize(requested, in: repository)
         let callbacks = makeCallbacks(authenticator: authenticator, reporter: reporter, logger: logger)
-        let gitRemote = remote.contains("://")
+        let gitRemote = isAnonymous
             ? try repository.anonymousRemote(url: url.string, callbacks: callbacks, operation: operation)
             : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
 

@@ -12,10 +12,13 @@ struct CloneCommand: AsyncParsableCommand {
             succeeds but some LFS files cannot be fetched, they stay pointers, each is listed, and msgit \
             exits with 5.
 
-            The remote URL saved in .git/config never holds a token, even when the URL given here does.
+            The remote URL saved in .git/config never holds a token, even when the URL given here does. \
+            On failure or Ctrl-C the directory the clone made is removed.
             """)
 
-    @Argument(help: "The repository URL, e.g. https://www.modelscope.cn/namespace/name.git.")
+    @Argument(help: ArgumentHelp(
+        "The repository: a URL (https://www.modelscope.cn/namespace/name.git) or a short name (namespace/name).",
+        discussion: "A short name expands against MSGIT_ENDPOINT, else https:// + MODELSCOPE_DOMAIN, else https://www.modelscope.cn."))
     var url: String
 
     @Argument(help: "The directory to clone into (default: the repository's name).")
@@ -31,29 +34,31 @@ struct CloneCommand: AsyncParsableCommand {
     var noLfs = false
 
     @OptionGroup var lfs: LFSOptionGroup
-
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let client = global.makeClient()
         let renderer = global.progressRenderer()
         let target = directory.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        if !global.quiet {
-            let name = directory ?? ((try? RemoteURL(url).humanishName).map { $0 + (bare ? ".git" : "") } ?? "")
-            if !name.isEmpty {
-                FileHandle.standardError.write(Data("Cloning into \(bare ? "bare repository " : "")'\(name)'...\n".utf8))
-            }
-        }
+        let name = directory ?? ((try? RemoteURL(ShortNames.expand(url)).humanishName).map { $0 + (bare ? ".git" : "") } ?? "")
+        if !name.isEmpty { global.say("Cloning into \(bare ? "bare repository " : "")'\(name)'...") }
         defer { renderer?.finish() }
-        let options = CloneOptions(branch: branch, bare: bare, lfs: lfs.options(enabled: !noLfs))
-        let result = try await client.clone(url, into: target, options: options, progress: renderer?.handler)
+        let (url, options, handler) = (url, CloneOptions(branch: branch, bare: bare, lfs: lfs.options(enabled: !noLfs)),
+                                       renderer?.handler)
+        let result = try await global.perform("clone", {
+            try await client.clone(url, into: target, options: options, progress: handler)
+        }, fill: { report, result in
+            report.url = result.url
+            report.directory = result.directory.path
+            report.branch = result.branch
+            report.head = result.head
+            report.receivedObjects = result.receivedObjects
+            report.receivedBytes = result.receivedBytes
+            report.warnings = result.warnings.isEmpty ? nil : result.warnings
+            report.setLFS(result.lfs)
+        })
         renderer?.finish()
-        if !global.quiet {
-            for warning in result.warnings {
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-            }
-        }
-        let status = LFSReport.finish(result.lfs, quiet: global.quiet)
-        if status != ExitStatus.success { throw ExitCode(status) }
+        for warning in result.warnings { global.say("warning: \(warning)") }
+        try LFSReport.finish(result.lfs, options: global)
     }
 }

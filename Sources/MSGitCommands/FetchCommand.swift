@@ -18,14 +18,19 @@ struct FetchCommand: AsyncParsableCommand {
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let result = try await client.fetch(in: directory, remote: remote, progress: renderer?.handler)
+        let (remote, handler) = (remote, renderer?.handler)
+        let result = try await global.perform("fetch", {
+            try await client.fetch(in: directory, remote: remote, progress: handler)
+        }, fill: { report, result in
+            report.url = result.url
+            report.directory = directory.path
+            report.receivedObjects = result.receivedObjects
+            report.receivedBytes = result.receivedBytes
+            report.refs = JSONReport.changes(result.updatedRefs)
+        })
         renderer?.finish()
-        if !global.quiet && !result.updatedRefs.isEmpty {
-            var lines = "From \(result.url)\n"
-            for update in result.updatedRefs {
-                lines += "   " + RefUpdateFormat.line(update) + "\n"
-            }
-            FileHandle.standardError.write(Data(lines.utf8))
+        if !result.updatedRefs.isEmpty {
+            global.say("From \(result.url)\n" + result.updatedRefs.map { "   " + RefUpdateFormat.line($0) }.joined(separator: "\n"))
         }
     }
 }

@@ -8,18 +8,29 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Log more (repeat for more detail: -v info, -vv debug, -vvv trace).")
+    @Flag(name: .shortAndLong, help: "Log more (repeat for more detail: -v info, -vv debug, -vvv trace). Tokens are masked at every level.")
     var verbose: Int
 
-    @Option(help: "Username sent with the token (default: oauth2).")
+    @Flag(help: "Print one JSON object with the outcome on standard output (no progress).")
+    var json = false
+
+    @Option(help: ArgumentHelp("Read the token from this file (first line).", valueName: "path"))
+    var tokenFile: String?
+
+    @Option(help: "Username sent with the token (default: the one stored with it, else oauth2).")
     var username: String?
 
-    @Option(help: ArgumentHelp("Give up when a connection is silent this long.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Give up when a connection is silent this long (default 120).", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(help: ArgumentHelp("Give up connecting after this long (default 30).", valueName: "seconds"))
+    var connectTimeout: Double?
+
     func validate() throws {
-        if let timeout, !(timeout > 0) {
-            throw ValidationError("--timeout must be a positive number of seconds")
+        for (name, value) in [("--timeout", timeout), ("--connect-timeout", connectTimeout)] {
+            if let value, !(value > 0 && value < 86_400) {
+                throw ValidationError("\(name) must be a positive number of seconds")
+            }
         }
     }
 
@@ -32,6 +43,9 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Human output (progress, summaries) is off with --quiet and with --json.
+    var humanOutput: Bool { !quiet && !json }
+
     /// Bootstraps logging (once, for the process) and makes the client the command runs with.
     func makeClient() -> GitClient {
         let level = logLevel
@@ -42,11 +56,51 @@ struct GlobalOptions: ParsableArguments {
         }
         var timeouts = Timeouts()
         if let timeout { timeouts.idle = .milliseconds(Int64(timeout * 1000)) }
-        return GitClient(credentials: EnvironmentCredentials(), username: username, timeouts: timeouts,
-                         logger: Logger(label: "msgit"))
+        if let connectTimeout { timeouts.connect = .milliseconds(Int64(connectTimeout * 1000)) }
+        let credentials = StandardCredentials(tokenFile: tokenFile.map { URL(fileURLWithPath: $0) })
+        return GitClient(credentials: credentials, username: username, timeouts: timeouts, logger: Logger(label: "msgit"))
     }
 
     func progressRenderer() -> ProgressRenderer? {
-        quiet ? nil : ProgressRenderer()
+        humanOutput ? ProgressRenderer() : nil
+    }
+
+    func say(_ text: String) {
+        if humanOutput { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+}
+
+/// Runs `body` as a task that Ctrl-C (SIGINT) and SIGTERM cancel; a second signal exits at once.
+/// Cancellation stops the operation promptly and lets it clean up (a clone removes what it made).
+func withInterrupts<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await body() }
+    let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        let seen = SignalCount()
+        source.setEventHandler {
+            if seen.increment() > 1 { Foundation.exit(ExitStatus.interrupted) }
+            task.cancel()
+        }
+        source.resume()
+        return source
+    }
+    defer {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+    return try await task.value
+}
+
+final class SignalCount: @unchecked Sendable {
+    // @unchecked Sendable: `count` is guarded by `lock`.
+    private let lock = NSLock()
+    private var count = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
     }
 }

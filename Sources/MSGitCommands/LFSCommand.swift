@@ -30,10 +30,15 @@ struct LFSPullCommand: AsyncParsableCommand {
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let result = try await client.lfsPull(in: directory, remote: remote, options: lfs.options(),
-                                              progress: renderer?.handler)
+        let (remote, options, handler) = (remote, lfs.options(), renderer?.handler)
+        let result = try await global.perform("lfs pull", {
+            try await client.lfsPull(in: directory, remote: remote, options: options, progress: handler)
+        }, fill: { report, result in
+            report.url = result.url
+            report.directory = directory.path
+            report.setLFS(result.lfs)
+        })
         renderer?.finish()
-        let status = LFSReport.finish(result.lfs, quiet: global.quiet)
-        if status != ExitStatus.success { throw ExitCode(status) }
+        try LFSReport.finish(result.lfs, options: global)
     }
 }

@@ -28,19 +28,19 @@ struct LFSOptionGroup: ParsableArguments {
 }
 
 enum LFSReport {
-    /// Prints the files that stayed pointers and returns the exit status to end with.
-    static func finish(_ summary: LFSSummary, quiet: Bool) -> Int32 {
-        if !quiet && summary.filesResolved > 0 {
+    /// Prints the LFS summary and the files that stayed pointers, and ends with exit code 5 if
+    /// there are any.
+    static func finish(_ summary: LFSSummary, options: GlobalOptions) throws {
+        if summary.filesResolved > 0 {
             let bytes = ProgressRenderer.bytes(UInt64(max(summary.bytesDownloaded, 0)))
-            FileHandle.standardError.write(Data(
-                "LFS: \(summary.filesResolved) files, \(summary.objectsDownloaded) objects downloaded (\(bytes))\n".utf8))
+            options.say("LFS: \(summary.filesResolved) files, \(summary.objectsDownloaded) objects downloaded (\(bytes))")
         }
-        guard !summary.failures.isEmpty else { return ExitStatus.success }
+        guard !summary.failures.isEmpty else { return }
         var text = "error: \(summary.failures.count) LFS file\(summary.failures.count == 1 ? "" : "s") could not be fetched and stay pointers:\n"
         for failure in summary.failures {
             text += "  \(failure.path): \(failure.reason)\n"
         }
         FileHandle.standardError.write(Data(text.redacted.utf8))
-        return ExitStatus.lfsIncomplete
+        throw ExitCode(ExitStatus.lfsIncomplete)
     }
 }

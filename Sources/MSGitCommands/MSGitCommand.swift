@@ -9,15 +9,22 @@ public struct MSGitCommand: AsyncParsableCommand {
         commandName: "msgit",
         abstract: "Clone, fetch and push git repositories of model hubs over HTTP(S), in process.",
         discussion: """
-            Authentication: the token comes from the MSGIT_TOKEN environment variable and is sent as the \
-            password of the user 'oauth2' (change it with --username), as ModelScope and other \
-            GitLab-based hubs expect. The token is sent only to the host of the repository URL.
+            Tokens: the first of --token-file, MSGIT_TOKEN, ~/.modelscope/credentials/git_token (for \
+            ModelScope hosts), git's credential store (~/.git-credentials, \
+            $XDG_CONFIG_HOME/git/credentials) and ~/.netrc that has one. It is sent as the password of \
+            the user 'oauth2' (or the one stored with it; --username overrides), as ModelScope and \
+            other GitLab-based hubs expect, and only to the host of the repository URL.
+
+            Short names: 'namespace/name' means https://www.modelscope.cn/namespace/name.git. \
+            MSGIT_ENDPOINT replaces the base URL (scheme, host and port, e.g. https://www.modelscope.ai \
+            or http://127.0.0.1:8080); MODELSCOPE_DOMAIN is honoured as ModelScope's SDK honours it.
 
             Exit codes: 0 success, 1 failure, 2 usage error, 3 authentication required or rejected, \
-            4 repository not found, 5 git succeeded but some LFS files could not be fetched.
+            4 repository not found, 5 git succeeded but some LFS files could not be fetched, \
+            130 interrupted.
             """,
         version: "msgit \(MSGitVersion.string)",
-        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self]
+        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self, AuthCommand.self]
     )
 
     // Shown in the help; handled before parsing by `main()`, since git allows it only before the
@@ -84,6 +91,8 @@ public enum ExitStatus {
     public static let authentication: Int32 = 3
     public static let notFound: Int32 = 4
     public static let lfsIncomplete: Int32 = 5
+    /// Interrupted (Ctrl-C, SIGTERM), as shells report a SIGINT.
+    public static let interrupted: Int32 = 130
 
     public static func code(for error: MSGitError) -> Int32 {
         switch error.kind {
@@ -91,11 +100,8 @@ public enum ExitStatus {
         case .authenticationRequired, .authenticationRejected: authentication
         case .notFound: notFound
         case .lfsIncomplete: lfsIncomplete
+        case .cancelled: interrupted
         default: failure
         }
     }
-}
-
-public enum MSGitVersion {
-    public static let string = "0.1.0"
 }

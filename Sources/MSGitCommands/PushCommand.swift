@@ -24,15 +24,17 @@ struct PushCommand: AsyncParsableCommand {
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let result = try await client.push(in: directory, remote: remote, refspecs: refspecs,
-                                           progress: renderer?.handler)
+        let (remote, refspecs, handler) = (remote, refspecs, renderer?.handler)
+        let result = try await global.perform("push", {
+            try await client.push(in: directory, remote: remote, refspecs: refspecs, progress: handler)
+        }, fill: { report, result in
+            report.url = result.url
+            report.directory = directory.path
+            report.pushedObjects = result.pushedObjects
+            report.pushedBytes = result.pushedBytes
+            report.refs = JSONReport.changes(result.updatedRefs)
+        })
         renderer?.finish()
-        if !global.quiet {
-            var lines = "To \(result.url)\n"
-            for spec in result.refspecs {
-                lines += "   \(spec)\n"
-            }
-            FileHandle.standardError.write(Data(lines.utf8))
-        }
+        global.say("To \(result.url)\n" + result.refspecs.map { "   \($0)" }.joined(separator: "\n"))
     }
 }

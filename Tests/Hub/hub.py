@@ -7,7 +7,7 @@
 
 What runs (all on 127.0.0.0/8, on free ports):
 - git smart HTTP: nginx + fcgiwrap + git http-backend with HTTP Basic auth (user `oauth2` and a
-  token; a second, read-only token may fetch but not push) and GitLab's 401 body
+  token; a second, read-only token may fetch but gets GitLab's 403 on push) and GitLab's 401 body
   "HTTP Basic: Access denied". Repositories live under DIR/repos.
 - Git LFS: giftless (PyPI) behind the same nginx at <repo>.git/info/lfs, authenticating the same
   tokens, with objects in DIR/lfs-storage served and accepted by nginx on a separate storage
@@ -81,6 +81,7 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 10000;
+    map_hash_bucket_size 256;
     client_body_temp_path {state}/tmp/body;
     proxy_temp_path {state}/tmp/proxy;
     fastcgi_temp_path {state}/tmp/fastcgi;
@@ -89,10 +90,17 @@ http {{
     log_format hub '$remote_addr "$request" $status $body_bytes_sent '
                    'auth="$http_authorization" range="$http_range" ua="$http_user_agent"';
 
-    # Pushing needs the read-write token; fetching takes either token.
-    map "$uri?$arg_service" $hub_htpasswd {{
-        ~git-receive-pack {state}/htpasswd-rw;
-        default {state}/htpasswd-all;
+    # HTTP Basic with user oauth2: the read-write token may push, the read-only one only fetch
+    # (nginx's auth_basic cannot give one user two passwords).
+    map $http_authorization $hub_access {{
+        "Basic {rw_basic}" rw;
+        "Basic {ro_basic}" ro;
+        default none;
+    }}
+    map "$hub_access $uri $arg_service" $hub_decision {{
+        ~^none deny;
+        "~^ro .*git-receive-pack" forbid;
+        default allow;
     }}
 
     server {{
@@ -109,9 +117,10 @@ http {{
         }}
 
         location / {{
-            auth_basic "msgit hub";
-            auth_basic_user_file $hub_htpasswd;
             error_page 401 @denied;
+            error_page 403 @forbidden;
+            if ($hub_decision = deny) {{ return 401; }}
+            if ($hub_decision = forbid) {{ return 403; }}
             include /etc/nginx/fastcgi_params;
             fastcgi_pass unix:{state}/run/fcgiwrap.sock;
             fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
@@ -119,14 +128,20 @@ http {{
             fastcgi_param GIT_HTTP_EXPORT_ALL "";
             fastcgi_param GIT_CONFIG_GLOBAL {state}/gitconfig;
             fastcgi_param PATH_INFO $uri;
-            fastcgi_param REMOTE_USER $remote_user;
+            fastcgi_param REMOTE_USER oauth2;
             fastcgi_buffering off;
             fastcgi_request_buffering off;
         }}
 
         location @denied {{
             default_type text/plain;
+            add_header WWW-Authenticate 'Basic realm="msgit hub"' always;
             return 401 "HTTP Basic: Access denied\\n";
+        }}
+
+        location @forbidden {{
+            default_type text/plain;
+            return 403 "You are not allowed to push code to this project.\\n";
         }}
     }}
 
@@ -217,15 +232,14 @@ def start(state, watch_pid=None, token=None):
     hub["storage_access_log"] = os.path.join(state, "logs", "storage-access.log")
     hub["lfs_log"] = os.path.join(state, "logs", "giftless.log")
 
-    with open(os.path.join(state, "htpasswd-rw"), "w") as f:
-        f.write(f"oauth2:{{PLAIN}}{hub['token']}\n")
-    with open(os.path.join(state, "htpasswd-all"), "w") as f:
-        f.write(f"oauth2:{{PLAIN}}{hub['token']}\noauth2:{{PLAIN}}{hub['read_only_token']}\n")
+    import base64
+    basic = lambda token: base64.b64encode(f"oauth2:{token}".encode()).decode()
     with open(os.path.join(state, "gitconfig"), "w") as f:
         f.write("[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
     user = "user root root;" if os.geteuid() == 0 else ""
     with open(os.path.join(state, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, **hub))
+        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, rw_basic=basic(hub["token"]),
+                                  ro_basic=basic(hub["read_only_token"]), **hub))
     with open(os.path.join(state, "giftless.yaml"), "w") as f:
         f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **hub))
 
