@@ -48,7 +48,8 @@ public struct Fetcher: Sendable {
         client.retry = options.retry
         batch = client
         downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
-                                      maximumSegment: options.segmentSize, retry: options.retry, logger: logger)
+                                      maximumSegment: options.segmentSize, retry: options.retry, space: SpaceGuard(),
+                                      logger: logger)
         self.options = options
         self.logger = logger
     }

@@ -32,6 +32,8 @@ public final class HTTPClient: Sendable {
         case cancelled
         case insecureRedirect(from: String, to: String)
         case transport(String)
+        /// The answer arrived but could not be stored (disk full, permissions): not worth a retry.
+        case local(String)
     }
 
     /// Header names never sent to an origin other than the one a request was made for.
@@ -74,13 +76,16 @@ public final class HTTPClient: Sendable {
                          progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
         let state = TaskState(limit: 0)
         let task = session.downloadTask(with: request) { location, response, error in
-            // Runs before URLSession deletes `location`.
+            // Runs before URLSession deletes `location`. After a cancel the caller has moved on.
+            guard !state.isFinished else { return }
             if let location, error == nil {
                 do {
                     try? FileManager.default.removeItem(at: destination)
                     try FileManager.default.moveItem(at: location, to: destination)
                 } catch {
-                    state.finish(error: error)
+                    try? FileManager.default.removeItem(at: destination)
+                    let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+                    state.finish(error: Failure.local("cannot write \(destination.path): \(Self.describe(error, fallback: reason))"))
                     return
                 }
             }
@@ -91,16 +96,18 @@ public final class HTTPClient: Sendable {
 
     private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
                      register: () -> Void) async throws -> Response {
+        try Task.checkCancellation()
         register()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
-                state.setContinuation(continuation)
+                // If the task was cancelled in between, onCancel has already finished the state and
+                // this resumes at once; the URLSession task is then never started.
+                guard state.setContinuation(continuation) else { return }
                 task.resume()
                 Self.watch(task, state: state, idle: idleTimeout, progress: progress)
             }
         } onCancel: {
-            state.cancelReason(.cancelled)
-            task.cancel()
+            state.cancel(task, reason: .cancelled)
         }
     }
 
@@ -141,14 +148,12 @@ public final class HTTPClient: Sendable {
                 progress?(task.countOfBytesReceived)
             }
             if task is URLSessionDownloadTask, let http = task.response as? HTTPURLResponse, http.statusCode == 401 {
-                state.cancelReason(.unauthorized(http))
-                task.cancel()
+                state.cancel(task, reason: .unauthorized(http))
                 return
             }
             let silent = ContinuousClock.now - lastChange
             if Double(silent.components.seconds) + Double(silent.components.attoseconds) / 1e18 > idleSeconds {
-                state.cancelReason(.timeout(Int(idleSeconds.rounded())))
-                task.cancel()
+                state.cancel(task, reason: .timeout(Int(idleSeconds.rounded())))
                 return
             }
             schedule()
@@ -165,7 +170,8 @@ public final class HTTPClient: Sendable {
             var continuation: CheckedContinuation<Response, any Error>?
             var response: HTTPURLResponse?
             var body = Data()
-            var finished = false
+            /// Set once, by whichever comes first: completion, cancellation, the watchdog.
+            var result: Result<Response, any Error>?
             var reason: Reason?
             var tooLarge = false
         }
@@ -174,14 +180,32 @@ public final class HTTPClient: Sendable {
 
         init(limit: Int) { self.limit = limit }
 
-        var isFinished: Bool { inner.withLock { $0.finished } }
+        var isFinished: Bool { inner.withLock { $0.result != nil } }
 
-        func setContinuation(_ c: CheckedContinuation<Response, any Error>) {
-            inner.withLock { $0.continuation = c }
+        /// Stores the continuation, or resumes it at once when the state already finished (and
+        /// returns false: the task must not be started).
+        func setContinuation(_ c: CheckedContinuation<Response, any Error>) -> Bool {
+            let done: Result<Response, any Error>? = inner.withLock { s in
+                if s.result == nil { s.continuation = c }
+                return s.result
+            }
+            if let done {
+                c.resume(with: done)
+                return false
+            }
+            return true
         }
 
         func cancelReason(_ reason: Reason) {
             inner.withLock { if $0.reason == nil { $0.reason = reason } }
+        }
+
+        /// Cancels `task` and completes the waiting call now: FoundationNetworking does not always
+        /// call a cancelled download task's completion handler, and the caller must not wait for it.
+        func cancel(_ task: URLSessionTask, reason: Reason) {
+            cancelReason(reason)
+            task.cancel()
+            finish(error: Failure.cancelled)
         }
 
         func received(_ response: URLResponse) {
@@ -201,16 +225,17 @@ public final class HTTPClient: Sendable {
         }
 
         func finish(response: URLResponse? = nil, error: (any Error)?) {
-            let (continuation, result): (CheckedContinuation<Response, any Error>?, Result<Response, any Error>) =
+            let (continuation, result): (CheckedContinuation<Response, any Error>?, Result<Response, any Error>?) =
                 inner.withLock { s in
-                    guard !s.finished else { return (nil, .failure(Failure.cancelled)) }
-                    s.finished = true
+                    guard s.result == nil else { return (nil, nil) }
                     if let response = response as? HTTPURLResponse { s.response = response }
+                    let outcome = Self.outcome(s, error: error)
+                    s.result = outcome
                     let c = s.continuation
                     s.continuation = nil
-                    return (c, Self.outcome(s, error: error))
+                    return (c, outcome)
                 }
-            continuation?.resume(with: result)
+            if let continuation, let result { continuation.resume(with: result) }
         }
 
         private static func outcome(_ s: Inner, error: (any Error)?) -> Result<Response, any Error> {
@@ -227,6 +252,7 @@ public final class HTTPClient: Sendable {
             case nil: break
             }
             if s.tooLarge { return .failure(Failure.transport("response body larger than allowed")) }
+            if let local = error as? Failure { return .failure(local) }
             // A cancelled challenge (401 + WWW-Authenticate) ends with an error but a full response.
             if let http = s.response, error == nil || (http.statusCode == 401 || http.statusCode == 407) {
                 return .success(wrap(http, s.body))
@@ -261,9 +287,8 @@ public final class HTTPClient: Sendable {
                 return
             }
             if from.scheme?.lowercased() == "https" && to.scheme?.lowercased() != "https" {
-                state(task)?.cancelReason(.insecureRedirect(from.redactedForRedirect, to.redactedForRedirect))
                 completionHandler(nil)
-                task.cancel()
+                state(task)?.cancel(task, reason: .insecureRedirect(from.redactedForRedirect, to.redactedForRedirect))
                 return
             }
             completionHandler(HTTPClient.redirected(request, from: from))
@@ -290,6 +315,17 @@ public final class HTTPClient: Sendable {
             // Download tasks finish in their completion handler; this only catches what it did not.
             if task is URLSessionDataTask { state?.finish(response: task.response, error: error) }
         }
+    }
+
+    /// A readable reason for a file system error, with the POSIX message where there is one.
+    static func describe(_ error: any Error, fallback: String) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileWriteOutOfSpaceError { return String(cString: strerror(ENOSPC)) }
+        return fallback
     }
 
     /// The request to follow a redirect with: unchanged on the same origin; without any header that

@@ -25,6 +25,7 @@ struct ObjectDownloader: Sendable {
     /// The largest segment; objects up to `wholeLimit` are not segmented.
     let maximumSegment: Int64
     let retry: RetryPolicy
+    let space: SpaceGuard
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
 
@@ -158,6 +159,10 @@ struct ObjectDownloader: Sendable {
     private func fetch(_ request: URLRequest, to file: URL, pointer: Pointer,
                        progress: @escaping @Sendable (Int64) -> Void) async throws -> HTTPClient.Response {
         let host = request.url?.redactedForRedirect ?? "?"
+        // At most the object's remaining size lands in Foundation's temporary file.
+        let expected = request.value(forHTTPHeaderField: "Range").flatMap(Self.rangeLength) ?? pointer.size
+        let reservation = try space.reserve(expected)
+        defer { withExtendedLifetime(reservation) {} }
         return try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
             let counter = ProgressCounter(progress)
             let response = try await http.download(request, to: file) { counter.report(total: $0) }
@@ -165,6 +170,13 @@ struct ObjectDownloader: Sendable {
             counter.report(total: fileSize(file) ?? 0)
             return response
         }
+    }
+
+    /// The length of a "bytes=a-b" range.
+    static func rangeLength(_ header: String) -> Int64? {
+        let bounds = header.dropFirst("bytes=".count).split(separator: "-")
+        guard bounds.count == 2, let a = Int64(bounds[0]), let b = Int64(bounds[1]) else { return nil }
+        return b - a + 1
     }
 
     private func append(_ file: URL, to partial: URL, hashing hasher: inout SHA256) throws {

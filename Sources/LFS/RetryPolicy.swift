@@ -29,6 +29,8 @@ public struct RetryPolicy: Sendable {
                 case .timeout(let seconds): throw LFSError(.timeout, "\(what) timed out: no data for \(seconds) s")
                 case .insecureRedirect(let from, let to):
                     throw LFSError(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
+                case .local(let message):
+                    throw LFSError(.io, message)
                 case .transport(let message):
                     guard attempt < maxAttempts else { throw LFSError(.network, "\(what) failed: \(message)") }
                     logger.info("\(what) failed (\(message)), retrying")

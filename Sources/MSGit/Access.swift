@@ -43,7 +43,8 @@ extension GitClient {
                     case .timeout: throw MSGitError(.timeout, "'\(remote)' did not answer in time")
                     case .cancelled: throw MSGitError.cancelled()
                     case .insecureRedirect(let from, let to): throw MSGitError(.invalidArgument, "refused a redirect from \(from) to \(to)")
-                    case .transport(let message): throw MSGitError(.network, "cannot reach '\(remote)': \(message)")
+                    case .transport(let message), .local(let message):
+                        throw MSGitError(.network, "cannot reach '\(remote)': \(message)")
                     }
                 }
             }

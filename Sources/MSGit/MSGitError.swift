@@ -113,7 +113,8 @@ extension MSGitError {
         let where_ = url.map { " '\($0)'" } ?? ""
         switch error.streamFailure {
         case .cancelled: return .cancelled()
-        case .connectTimeout, .idleTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --timeout <seconds>")
+        case .connectTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --connect-timeout <seconds>")
+        case .idleTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --timeout <seconds>")
         case nil: break
         }
         let message = error.message

@@ -36,6 +36,12 @@ public struct MSGitCommand: AsyncParsableCommand {
 
     /// Parses the command line, runs the command, and exits with msgit's exit codes.
     public static func runMain() async {
+        // A parent may have left SIGINT/SIGTERM blocked; Ctrl-C must reach the cancellation handler.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
             // git's -C: leading "-C <dir>" pairs, applied in order, before the subcommand.

@@ -167,7 +167,8 @@ import Testing
     @Test func segmentSizes() {
         let downloader = ObjectDownloader(store: ObjectStore(root: URL(fileURLWithPath: "/x")), http: HTTPClient(),
                                           endpoint: URL(string: "http://h/x")!, hubAuthorization: nil,
-                                          maximumSegment: 64 << 20, retry: RetryPolicy(), logger: .init(label: "t"))
+                                          maximumSegment: 64 << 20, retry: RetryPolicy(), space: SpaceGuard(),
+                                          logger: .init(label: "t"))
         #expect(downloader.segmentSize(for: 24 << 20) == 4 << 20)
         #expect(downloader.segmentSize(for: 256 << 20) == 32 << 20)
         #expect(downloader.segmentSize(for: 1 << 30) == 64 << 20)

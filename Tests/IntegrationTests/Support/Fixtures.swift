@@ -114,3 +114,21 @@ extension Fixtures {
         "\(Hub.shared.lfs_storage)/objects/\(name)/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"
     }
 }
+
+extension Fixtures {
+    /// A repository on the hub with one LFS file whose `.lfsconfig` names `endpoint` as its LFS
+    /// server. Its object is uploaded nowhere (the push skips git-lfs's hook).
+    static func lfsWithEndpoint(_ endpoint: String) throws -> (url: String, name: String) {
+        let hub = Hub.shared
+        let name = Fixtures.name("lfsendpoint")
+        let work = Paths.scratch("lfsfixture")
+        try Git.initRepo(work, lfs: true)
+        try Files.write(work + "/.gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+        try Files.write(work + "/.lfsconfig", "[lfs]\n\turl = \(endpoint)\n")
+        try Files.writeRandom(work + "/weights.bin", size: 200_000, seed: 11)
+        try Git.commitAll(work, "LFS elsewhere")
+        try hub.createBare(name)
+        try Git.run(["-c", "core.hooksPath=/dev/null", "push", "-q", hub.repoURL(name), "master"], in: work, hub: hub)
+        return (hub.repoURL(name), name)
+    }
+}

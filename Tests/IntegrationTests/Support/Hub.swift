@@ -154,10 +154,16 @@ enum Shell {
                       stdout: Files.read(out), stderr: Files.read(err))
     }
 
-    /// Runs the msgit executable.
+    /// An empty home directory, so msgit finds no credential files of whoever runs the tests.
+    static let emptyHome = Paths.scratch("home")
+
+    /// Runs the msgit executable (with an empty HOME unless `env` gives one).
     static func msgit(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:],
                       stdin: String? = nil) -> Result {
-        run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin)
+        var env = env
+        if env["HOME"] == nil { env["HOME"] = emptyHome }
+        env["XDG_CONFIG_HOME"] = env["XDG_CONFIG_HOME"] ?? env["HOME"]! + "/.config"
+        return run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin)
     }
 }
 
@@ -285,4 +291,42 @@ enum Files {
     static func data(_ path: String) -> Data {
         (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
     }
+}
+
+/// The fault-injecting server (Tests/Hub/faultserver.py), one per test process.
+struct FaultServer: Sendable, Decodable {
+    let port: Int
+    let url: String
+    let other_url: String
+    let blackhole_port: Int
+    let log: String
+
+    static let shared: FaultServer = {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-test-fault-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: state)
+        _ = try? Spawn.start(["/usr/bin/env", "python3", Paths.root + "/Tests/Hub/faultserver.py", "--state", state,
+                              "--watch-pid", "\(getpid())"])
+        for _ in 0..<500 {
+            if let data = FileManager.default.contents(atPath: state + "/fault.json"),
+               let server = try? JSONDecoder().decode(FaultServer.self, from: data) {
+                return server
+            }
+            usleep(10_000)
+        }
+        fatalError("the fault server did not start")
+    }()
+
+    struct Request: Decodable {
+        let host: String
+        let method: String
+        let path: String
+        let authorization: String?
+    }
+
+    /// Requests logged since `mark` (a byte offset from `logSize`).
+    func requests(since mark: UInt64) -> [Request] {
+        Hub.shared.logLines(log, since: mark).compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
+    }
+
+    var logSize: UInt64 { Hub.shared.logSize(log) }
 }

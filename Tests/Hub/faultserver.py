@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""A small HTTP server of msgit's own, on real sockets, for the failures no real server produces on
+demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behaves by path:
+
+  /stall/...                    reads the request, never answers
+  /html/...                     200 text/html (a login page), whatever was asked
+  /garbage/...                  200 with the git content type and bytes that are not pkt-lines
+  /redirect/...                 302 to http://127.0.0.2:PORT/record/... (another host)
+  /auth-then-redirect/...       401 until it gets credentials, then 302 to the other host
+  /record/...                   401 with WWW-Authenticate; logs the Authorization it got
+  /lfs/<scenario>/.../objects/batch   a Git LFS batch endpoint, by scenario:
+        stall        never answers
+        html         200 text/html
+        garbage      200 with an LFS content type and a body that is not JSON
+        redirect     307 to the other host's /record/ (the Authorization must not follow)
+        badsize      download actions whose content is not the size the pointer says
+        stallbody    download actions whose body stops halfway and stalls
+        storage-redirect   download actions that 302 to the other host's /record/
+        record       logs the Authorization of the batch request, answers 401
+  /content/<oid>/<n>            n bytes of deterministic content for <oid>
+  /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
+
+Every request is logged (host, method, path, Authorization) as JSON lines to --log. A second
+listening socket, --blackhole, accepts no connection and has a full backlog, so connects to it
+hang (for connect timeouts). Exits when --watch-pid exits.
+"""
+import argparse
+import http.server
+import json
+import os
+import socket
+import socketserver
+import sys
+import threading
+import time
+
+ARGS = None
+LOG_LOCK = threading.Lock()
+
+
+def log(entry):
+    with LOG_LOCK, open(ARGS.log, "a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
+def content(oid, n):
+    import hashlib
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{oid}:{counter}".encode()).digest()
+        counter += 1
+    return bytes(out[:n])
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def other_host(self):
+        return f"http://127.0.0.2:{ARGS.port}"
+
+    def send(self, status, body=b"", headers=None, content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def stall(self):
+        # Keep the connection open and silent until the client gives up.
+        try:
+            while self.rfile.read(1):
+                pass
+        except Exception:
+            pass
+        time.sleep(3600)
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.server.server_address[0]
+        log({"host": host, "method": self.command, "path": self.path,
+             "authorization": self.headers.get("Authorization")})
+        parts = self.path.split("?")[0].strip("/").split("/")
+        kind = parts[0] if parts else ""
+        if kind == "stall":
+            return self.stall()
+        if kind == "html":
+            return self.send(200, b"<!DOCTYPE html><html><body>Sign in</body></html>", content_type="text/html")
+        if kind == "garbage":
+            return self.send(200, b"\x00\x01garbage that is not a pkt-line\xff" * 4,
+                             content_type="application/x-git-upload-pack-advertisement")
+        if kind == "redirect":
+            return self.send(302, headers={"Location": self.other_host() + "/record/" + "/".join(parts[1:]) +
+                                           ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind == "auth-then-redirect":
+            if not self.headers.get("Authorization"):
+                return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="x"'})
+            return self.send(302, headers={"Location": self.other_host() + "/record/" + "/".join(parts[1:]) +
+                                           ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind == "record":
+            return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="other"'})
+        if kind == "content" and len(parts) >= 3:
+            return self.send(200, content(parts[1], int(parts[2])), content_type="application/octet-stream")
+        if kind == "stallbody" and len(parts) >= 2:
+            n = int(parts[1])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            self.wfile.write(content("stall", n // 2))
+            self.wfile.flush()
+            return self.stall()
+        if kind == "lfs" and len(parts) >= 2:
+            return self.lfs(parts[1], body)
+        return self.send(404, b"not found\n")
+
+    def lfs(self, scenario, body):
+        if scenario == "stall":
+            return self.stall()
+        if scenario == "html":
+            return self.send(200, b"<html><body>Please log in</body></html>", content_type="text/html")
+        if scenario == "garbage":
+            return self.send(200, b"{not json at all", content_type="application/vnd.git-lfs+json")
+        if scenario == "redirect":
+            return self.send(307, headers={"Location": self.other_host() + "/record/lfs/objects/batch"})
+        if scenario == "record":
+            return self.send(401, b'{"message":"Credentials needed"}', {"LFS-Authenticate": 'Basic realm="x"'},
+                             content_type="application/vnd.git-lfs+json")
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return self.send(422, b'{"message":"bad json"}')
+        objects = []
+        for obj in request.get("objects", []):
+            oid, size = obj["oid"], obj["size"]
+            if scenario == "badsize":
+                href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{max(size - 7, 1)}"
+            elif scenario == "stallbody":
+                href = f"http://127.0.0.1:{ARGS.port}/stallbody/{size}"
+            elif scenario == "storage-redirect":
+                href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
+            else:
+                return self.send(404, b'{"message":"unknown scenario"}')
+            objects.append({"oid": oid, "size": size, "authenticated": True,
+                            "actions": {"download": {"href": href, "header": {"Authorization": "Bearer action-secret"},
+                                                     "expires_in": 3600}}})
+        payload = json.dumps({"transfer": "basic", "objects": objects}).encode()
+        return self.send(200, payload, content_type="application/vnd.git-lfs+json")
+
+    do_GET = handle_any
+    do_POST = handle_any
+    do_PUT = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that give up (the point of most scenarios) reset their connections
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--watch-pid", type=int)
+    ARGS = parser.parse_args()
+    os.makedirs(ARGS.state, exist_ok=True)
+    ARGS.log = os.path.join(ARGS.state, "requests.jsonl")
+    open(ARGS.log, "w").close()
+
+    first = Server(("127.0.0.1", 0), Handler)
+    ARGS.port = first.server_address[1]
+    second = Server(("127.0.0.2", ARGS.port), Handler)
+    for server in (first, second):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    # The black hole: a listener whose backlog is full, so further SYNs go unanswered.
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen(0)
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(blackhole.getsockname())
+        except BlockingIOError:
+            pass
+        fillers.append(s)
+
+    info = {"port": ARGS.port, "url": f"http://127.0.0.1:{ARGS.port}", "other_url": f"http://127.0.0.2:{ARGS.port}",
+            "blackhole_port": blackhole.getsockname()[1], "log": ARGS.log}
+    tmp = os.path.join(ARGS.state, "fault.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(info, f)
+    os.rename(tmp, os.path.join(ARGS.state, "fault.json"))
+    while True:
+        time.sleep(0.5)
+        if ARGS.watch_pid:
+            try:
+                os.kill(ARGS.watch_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

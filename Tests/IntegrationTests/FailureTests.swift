@@ -1,0 +1,187 @@
+import Foundation
+import MSGit
+import Testing
+
+/// Servers that stall or lie, full disks, interruptions, and two processes at once: each ends in a
+/// clear message and the right exit code, without a hang and without losing anything.
+@Suite struct FailureTests {
+    let hub = Hub.shared
+    let fault = FaultServer.shared
+
+    /// Runs msgit and returns its result with the wall time, which guards against hangs only (the
+    /// bound is far above the limits under test).
+    func timed(_ arguments: [String], env: [String: String] = [:]) -> (Shell.Result, Duration) {
+        let start = ContinuousClock.now
+        let result = Shell.msgit(arguments, env: env)
+        return (result, ContinuousClock.now - start)
+    }
+
+    @Test func gitServerThatAcceptsAndNeverAnswersTimesOut() {
+        let (result, took) = timed(["clone", "--timeout", "2", "\(fault.url)/stall/ns/name.git", Paths.scratch("t") + "/repo"],
+                                   env: hub.env)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("timed out: no data for 2 s"), "\(result.stderr)")
+        #expect(result.stderr.contains("--timeout"))
+        #expect(took < .seconds(60))
+    }
+
+    @Test func connectionThatNeverCompletesTimesOut() {
+        let (result, took) = timed(["clone", "--connect-timeout", "2", "http://127.0.0.1:\(fault.blackhole_port)/ns/name.git",
+                                    Paths.scratch("t") + "/repo"], env: hub.env)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("connection to 127.0.0.1:\(fault.blackhole_port) timed out after 2 s"), "\(result.stderr)")
+        #expect(result.stderr.contains("--connect-timeout"))
+        #expect(took < .seconds(60))
+    }
+
+    @Test(arguments: [
+        ("stall", "timed out"),
+        ("stallbody", "timed out"),
+        ("html", "did not answer with batch JSON (text/html"),
+        ("garbage", "did not answer with batch JSON"),
+        ("badsize", "does not match its pointer"),
+    ])
+    func lfsServerThatStallsOrLiesLeavesThePointerWithExit5(scenario: String, reason: String) throws {
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/\(scenario)/x.git/info/lfs")
+        let dir = Paths.scratch("lfsfault") + "/repo"
+        let (result, took) = timed(["clone", "--timeout", "2", repo.url, dir], env: hub.env)
+        #expect(result.status == 5, "\(scenario): \(result.output)")
+        #expect(result.stderr.contains("weights.bin: "), "\(scenario): \(result.stderr)")
+        #expect(result.stderr.contains(reason), "\(scenario): \(result.stderr)")
+        #expect(Files.read(dir + "/weights.bin").hasPrefix("version https://git-lfs.github.com/spec/v1"))
+        let objects = (try? FileManager.default.subpathsOfDirectory(atPath: dir + "/.git/lfs/objects")) ?? []
+        #expect(objects.allSatisfy { !$0.hasSuffix(".bin") && $0.count < 64 }, "nothing unverified stored: \(objects)")
+        #expect(took < .seconds(60))
+    }
+
+    @Test(arguments: ["html", "garbage"])
+    func gitServerAnsweringSomethingElseIsNamed(kind: String) {
+        let result = Shell.msgit(["clone", "\(fault.url)/\(kind)/ns/name.git", Paths.scratch("t") + "/repo"], env: hub.env)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("did not answer with the git smart HTTP protocol"), "\(result.stderr)")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small file system needs root"))
+    func fullDiskIsAClearErrorAndLeavesNothingHalfWritten() throws {
+        let repo = try Fixtures.lfsModel("diskfull", bigSize: 6 << 20)
+        let mount = Paths.scratch("tmpfs")
+        let mounted = Shell.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mount])
+        try #require(mounted.status == 0, "\(mounted.output)")
+        defer { _ = Shell.run(["umount", "-l", mount]) }
+
+        // The git part fits; the 6 MiB object does not.
+        let dir = mount + "/repo"
+        let lfs = Shell.msgit(["clone", repo.url, dir], env: hub.env.merging(["TMPDIR": mount]) { $1 })
+        #expect(lfs.status == 5, "\(lfs.output)")
+        #expect(lfs.stderr.contains("model.safetensors: ") && lfs.stderr.contains("No space left on device"), "\(lfs.stderr)")
+        #expect(Files.read(dir + "/model.safetensors").hasPrefix("version https://git-lfs.github.com/spec/v1"))
+        let oid = try Fixtures.oid(of: "model.safetensors", in: repo.worktree)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/.git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"))
+        // With the temporary directory elsewhere, the same clone's lfs pull finishes the job.
+        let again = Shell.msgit(["-C", dir, "lfs", "pull"], env: hub.env)
+        #expect(again.status == 5 && again.stderr.contains("No space left on device"), "\(again.output)")
+        _ = Shell.run(["umount", "-l", mount])
+        _ = Shell.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mount])
+        let fresh = Shell.msgit(["clone", repo.url, mount + "/repo"], env: hub.env)
+        #expect(fresh.status == 0, "\(fresh.output)")
+        #expect(Files.data(mount + "/repo/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+
+        // Git's own pack does not fit: exit 1, the error says why, the clone directory is gone.
+        let big = try Fixtures.standard("diskfull-git")
+        try Files.writeRandom(big.worktree + "/blob.dat", size: 8 << 20, seed: 3)
+        try Git.commitAll(big.worktree, "Big blob")
+        try Git.run(["push", "-q", big.url, "master"], in: big.worktree, hub: hub)
+        _ = Shell.run(["umount", "-l", mount])
+        _ = Shell.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mount])
+        let git = Shell.msgit(["clone", big.url, mount + "/big"], env: hub.env)
+        #expect(git.status == 1, "\(git.output)")
+        #expect(git.stderr.contains("No space left on device"), "\(git.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: mount + "/big"))
+    }
+
+    @Test func cancellingALibraryCloneStopsPromptlyAndRemovesItsDirectory() async throws {
+        let repo = try Fixtures.lfsModel("cancel", name: "test/slow-\(UUID().uuidString.prefix(8).lowercased())", bigSize: 24 << 20)
+        let dir = Paths.scratch("cancel") + "/repo"
+        let client = GitClient(credentials: .token(hub.token))
+        let task = Task { try await client.clone(repo.url, into: URL(fileURLWithPath: dir)) }
+        // Wait (without the concurrency pool, which other tests keep busy) for the LFS download.
+        let started = await Task.detached { () -> Bool in
+            for _ in 0..<1000 {
+                if let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete"),
+                   names.contains(where: { Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") > 0 }) { return true }
+                usleep(10_000)
+            }
+            return false
+        }.value
+        #expect(started)
+        let cancelledAt = ContinuousClock.now
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("the clone should have been cancelled")
+        } catch let error as MSGitError {
+            #expect(error.kind == .cancelled, "\(error)")
+        }
+        #expect(ContinuousClock.now - cancelledAt < .seconds(20))
+        #expect(!FileManager.default.fileExists(atPath: dir), "a cancelled clone removes the directory it made")
+    }
+
+    @Test func ctrlCStopsACloneAndKeepsWhatLFSPullHadFetched() throws {
+        let repo = try Fixtures.lfsModel("sigint", name: "test/slow-\(UUID().uuidString.prefix(8).lowercased())", bigSize: 24 << 20)
+        // A clone interrupted during its LFS downloads removes its directory and exits 130.
+        let dir = Paths.scratch("sigint") + "/repo"
+        let clone = try Spawn.start([Paths.msgit, "clone", "-q", repo.url, dir], env: hub.env.merging(["HOME": Shell.emptyHome]) { $1 })
+        #expect(Self.waitForPartial(in: dir, atLeast: 1))
+        kill(clone, SIGINT)
+        #expect(Spawn.exitCode(Spawn.wait(clone)) == 130)
+        #expect(!FileManager.default.fileExists(atPath: dir))
+
+        // lfs pull in an existing clone keeps the verified objects and the partial download.
+        #expect(Shell.msgit(["clone", "-q", "--no-lfs", repo.url, dir], env: hub.env).status == 0)
+        let pull = try Spawn.start([Paths.msgit, "-C", dir, "lfs", "pull", "-q"], env: hub.env.merging(["HOME": Shell.emptyHome]) { $1 })
+        #expect(Self.waitForPartial(in: dir, atLeast: 4 << 20))
+        kill(pull, SIGINT)
+        #expect(Spawn.exitCode(Spawn.wait(pull)) == 130)
+        let oid = try Fixtures.oid(of: "model.safetensors", in: repo.worktree)
+        #expect(Spawn.size("\(dir)/.git/lfs/incomplete/\(oid).part") >= 4 << 20, "the partial download is kept")
+        #expect(Files.read(dir + "/model.safetensors").hasPrefix("version "))
+        let rerun = Shell.msgit(["-C", dir, "lfs", "pull"], env: hub.env)
+        #expect(rerun.status == 0, "\(rerun.output)")
+        #expect(Files.data(dir + "/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+    }
+
+    @Test func twoProcessesPullingTheSameRepositoryDoNotCorruptIt() throws {
+        let repo = try Fixtures.lfsModel("twice", name: "test/slow-\(UUID().uuidString.prefix(8).lowercased())", bigSize: 12 << 20)
+        let dir = Paths.scratch("twice") + "/repo"
+        #expect(Shell.msgit(["clone", "-q", "--no-lfs", repo.url, dir], env: hub.env).status == 0)
+        let env = hub.env.merging(["HOME": Shell.emptyHome]) { $1 }
+        let first = try Spawn.start([Paths.msgit, "-C", dir, "lfs", "pull", "-q"], env: env)
+        let second = try Spawn.start([Paths.msgit, "-C", dir, "lfs", "pull", "-q"], env: env)
+        #expect(Spawn.exitCode(Spawn.wait(first)) == 0)
+        #expect(Spawn.exitCode(Spawn.wait(second)) == 0)
+        let reference = try Fixtures.gitLFSClone(repo.url)
+        #expect(try Files.sameTree(dir, reference))
+        #expect(try Git.run(["status", "--porcelain"], in: dir) == "")
+        #expect(try Git.run(["lfs", "fsck"], in: dir).contains("OK"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete")) ?? [])
+            .allSatisfy { Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") == 0 })
+    }
+
+    /// Polls (with usleep, off the concurrency pool's clock) until a partial LFS file under `dir`
+    /// holds at least `bytes`.
+    static func waitForPartial(in dir: String, atLeast bytes: Int64) -> Bool {
+        for _ in 0..<2000 {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete"),
+               names.contains(where: { Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") >= bytes }) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+}
+
+extension Spawn {
+    /// The exit code of a wait status (128 + signal for a killed process).
+    static func exitCode(_ status: Int32) -> Int32 {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
