@@ -35,6 +35,12 @@ public struct CloneResult: Sendable {
     public var warnings: [String]
     /// The LFS files of the checked-out tree; `lfs.failures` lists those left as pointers.
     public var lfs = LFSSummary()
+
+    /// Throws `.lfsIncomplete` (with `lfsFailures`) when some LFS files stayed pointers, for
+    /// callers that want all or nothing.
+    public func requireCompleteLFS() throws(MSGitError) {
+        try lfs.requireComplete()
+    }
 }
 
 extension GitClient {

@@ -39,6 +39,14 @@ public struct LFSSummary: Sendable, Codable, Equatable {
     public var failures: [LFSFailure] = []
 
     public init() {}
+
+    /// Throws `.lfsIncomplete` listing the failures, if there are any.
+    public func requireComplete() throws(MSGitError) {
+        guard !failures.isEmpty else { return }
+        var error = MSGitError(.lfsIncomplete, "\(failures.count) LFS file\(failures.count == 1 ? "" : "s") could not be fetched and stay pointers")
+        error.lfsFailures = failures
+        throw error
+    }
 }
 
 /// Resolves the LFS files of a work tree: find the pointers of HEAD's tree whose path has

@@ -185,3 +185,77 @@ extension Spawn {
         status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
+
+/// What scripts and services read: --json reports and the library's typed errors.
+@Suite struct ReportTests {
+    let hub = Hub.shared
+    let fault = FaultServer.shared
+
+    func json(_ result: Shell.Result) throws -> [String: Any] {
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "one JSON object: \(result.stdout)")
+        return try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+    }
+
+    @Test func cloneFetchPushAndLFSPullPrintOneJSONObjectEach() throws {
+        let repo = try Fixtures.lfsModel("json")
+        let dir = Paths.scratch("json") + "/repo"
+        let clone = try json(Shell.msgit(["clone", "--json", "-I", "tokenizer.json", repo.url, dir], env: hub.env))
+        #expect(clone["status"] as? String == "ok" && clone["exit_code"] as? Int == 0)
+        #expect(clone["branch"] as? String == "master" && (clone["received_objects"] as? Int ?? 0) > 0)
+        #expect(clone["duration_seconds"] is Double)
+        let lfs = clone["lfs"] as? [String: Any]
+        #expect(lfs?["files_resolved"] as? Int == 1 && lfs?["files_excluded"] as? Int == 4, "\(clone)")
+
+        let pull = try json(Shell.msgit(["-C", dir, "lfs", "pull", "--json"], env: hub.env))
+        #expect((pull["lfs"] as? [String: Any])?["objects_downloaded"] as? Int == 3, "\(pull)")
+
+        try Files.write(repo.worktree + "/upstream.txt", "u\n")
+        try Git.commitAll(repo.worktree, "Upstream")
+        try Git.run(["push", "-q", repo.url, "master"], in: repo.worktree, hub: hub)
+        let fetch = try json(Shell.msgit(["-C", dir, "fetch", "--json"], env: hub.env))
+        let refs = fetch["refs"] as? [[String: Any]] ?? []
+        #expect(refs.contains { $0["ref"] as? String == "refs/remotes/origin/master" && $0["new"] is String }, "\(fetch)")
+
+        try Git.configureIdentity(dir)
+        try Files.write(dir + "/mine.txt", "m\n")
+        try Git.commitAll(dir, "Mine")
+        let rejected = Shell.msgit(["-C", dir, "push", "--json"], env: hub.env)
+        #expect(rejected.status == 1)
+        let push = try json(rejected)
+        let error = push["error"] as? [String: Any]
+        #expect(push["status"] as? String == "error" && error?["kind"] as? String == "pushRejected", "\(push)")
+        #expect((error?["rejected_refs"] as? [[String: Any]])?.first?["ref"] as? String == "refs/heads/master")
+    }
+
+    @Test func lfsFailuresAreListedPerFileInJSONWithExit5() throws {
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/badsize/x.git/info/lfs")
+        let result = Shell.msgit(["clone", "--json", repo.url, Paths.scratch("json") + "/repo"], env: hub.env)
+        #expect(result.status == 5)
+        let report = try json(result)
+        #expect(report["status"] as? String == "lfs-incomplete" && report["exit_code"] as? Int == 5)
+        let failures = (report["lfs"] as? [String: Any])?["failures"] as? [[String: Any]] ?? []
+        #expect(failures.count == 1 && failures.first?["path"] as? String == "weights.bin", "\(report)")
+        #expect((failures.first?["reason"] as? String)?.contains("does not match its pointer") == true)
+    }
+
+    @Test func libraryErrorsForTimeoutsAndIncompleteLFSAreTyped() async throws {
+        var client = GitClient(credentials: .token(hub.token))
+        client.timeouts = Timeouts(connect: .seconds(2), idle: .seconds(2))
+        do {
+            _ = try await client.clone("\(fault.url)/stall/ns/name.git", into: URL(fileURLWithPath: Paths.scratch("lib") + "/repo"))
+            Issue.record("should time out")
+        } catch {
+            #expect(error.kind == .timeout, "\(error)")
+        }
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/badsize/x.git/info/lfs")
+        let result = try await client.clone(repo.url, into: URL(fileURLWithPath: Paths.scratch("lib") + "/repo"))
+        #expect(result.lfs.failures.map(\.path) == ["weights.bin"])
+        do {
+            try result.requireCompleteLFS()
+            Issue.record("should throw")
+        } catch {
+            #expect(error.kind == .lfsIncomplete && error.lfsFailures.count == 1)
+        }
+    }
+}
