@@ -282,16 +282,14 @@ public final class HTTPClient: Sendable {
 
         func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-            guard let from = task.currentRequest?.url ?? task.originalRequest?.url, let to = request.url else {
+            guard let from = task.currentRequest?.url ?? task.originalRequest?.url,
+                  let next = HTTPClient.redirected(request, from: from) else {
                 completionHandler(nil)
+                state(task)?.cancel(task, reason: .insecureRedirect(
+                    (task.currentRequest?.url).map(\.redactedForRedirect) ?? "?", request.url.map(\.redactedForRedirect) ?? "?"))
                 return
             }
-            if from.scheme?.lowercased() == "https" && to.scheme?.lowercased() != "https" {
-                completionHandler(nil)
-                state(task)?.cancel(task, reason: .insecureRedirect(from.redactedForRedirect, to.redactedForRedirect))
-                return
-            }
-            completionHandler(HTTPClient.redirected(request, from: from))
+            completionHandler(next)
         }
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
@@ -329,9 +327,11 @@ public final class HTTPClient: Sendable {
     }
 
     /// The request to follow a redirect with: unchanged on the same origin; without any header that
-    /// may hold a credential on another origin.
-    static func redirected(_ request: URLRequest, from: URL) -> URLRequest {
-        guard let to = request.url, !sameOrigin(from, to) else { return request }
+    /// may hold a credential on another origin; nil (refused) from https to anything else.
+    static func redirected(_ request: URLRequest, from: URL) -> URLRequest? {
+        guard let to = request.url else { return nil }
+        if from.scheme?.lowercased() == "https" && to.scheme?.lowercased() != "https" { return nil }
+        guard !sameOrigin(from, to) else { return request }
         var stripped = request
         for name in (request.allHTTPHeaderFields ?? [:]).keys where credentialHeaders.contains(name.lowercased()) {
             stripped.setValue(nil, forHTTPHeaderField: name)

@@ -119,6 +119,10 @@ extension MSGitError {
         }
         let message = error.message
         let lower = message.lowercased()
+        if lower.contains("cannot redirect from 'https' to 'http'") {
+            return MSGitError(.protocolError, "\(url.map { "'\($0)'" } ?? "the server") redirected from https to plain http, "
+                + "which msgit refuses: the token and the content would travel unencrypted")
+        }
         if lower.contains("status code: 404") {
             return MSGitError(.notFound, "repository\(where_) not found",
                               hint: "check the URL; on a private repository a token without access may also look like this")

@@ -17,8 +17,13 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         stallbody    download actions whose body stops halfway and stalls
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
+        http-href    (over https) download actions whose href is plain http
+  /downgrade/...                (over https) 302 to the same path over plain http
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
   /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
+
+A third listener serves the same over TLS on https://localhost:TLSPORT with a self-signed
+certificate (cert.pem in --state) that clients under test are told to trust.
 
 Every request is logged (host, method, path, Authorization) as JSON lines to --log. A second
 listening socket, --blackhole, accepts no connection and has a full backlog, so connects to it
@@ -30,6 +35,8 @@ import json
 import os
 import socket
 import socketserver
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -85,8 +92,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host = self.server.server_address[0]
-        log({"host": host, "method": self.command, "path": self.path,
-             "authorization": self.headers.get("Authorization")})
+        log({"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
+             "path": self.path, "authorization": self.headers.get("Authorization")})
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
         if kind == "stall":
@@ -103,6 +110,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not self.headers.get("Authorization"):
                 return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="x"'})
             return self.send(302, headers={"Location": self.other_host() + "/record/" + "/".join(parts[1:]) +
+                                           ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind == "downgrade":
+            return self.send(302, headers={"Location": f"http://127.0.0.1:{ARGS.port}/record/" + "/".join(parts[1:]) +
                                            ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
         if kind == "record":
             return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="other"'})
@@ -146,6 +156,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 href = f"http://127.0.0.1:{ARGS.port}/stallbody/{size}"
             elif scenario == "storage-redirect":
                 href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
+            elif scenario == "http-href":
+                href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{size}"
+            elif scenario == "downgrade-href":
+                href = f"https://localhost:{ARGS.tls_port}/downgrade/content/{oid}/{size}"
             else:
                 return self.send(404, b'{"message":"unknown scenario"}')
             objects.append({"oid": oid, "size": size, "authenticated": True,
@@ -180,7 +194,17 @@ def main():
     first = Server(("127.0.0.1", 0), Handler)
     ARGS.port = first.server_address[1]
     second = Server(("127.0.0.2", ARGS.port), Handler)
-    for server in (first, second):
+    # TLS on localhost (mbedTLS, under libgit2, ignores IP SANs: name the host).
+    cert, key = os.path.join(ARGS.state, "cert.pem"), os.path.join(ARGS.state, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    tls = Server(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls.socket = context.wrap_socket(tls.socket, server_side=True)
+    ARGS.tls_port = tls.server_address[1]
+    for server in (first, second, tls):
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     # The black hole: a listener whose backlog is full, so further SYNs go unanswered.
@@ -198,7 +222,8 @@ def main():
         fillers.append(s)
 
     info = {"port": ARGS.port, "url": f"http://127.0.0.1:{ARGS.port}", "other_url": f"http://127.0.0.2:{ARGS.port}",
-            "blackhole_port": blackhole.getsockname()[1], "log": ARGS.log}
+            "blackhole_port": blackhole.getsockname()[1], "log": ARGS.log,
+            "tls_url": f"https://localhost:{ARGS.tls_port}", "cert": cert}
     tmp = os.path.join(ARGS.state, "fault.json.tmp")
     with open(tmp, "w") as f:
         json.dump(info, f)

@@ -141,6 +141,21 @@ import Testing
         #expect(!(first.output + second.output).contains("action-secret") && !(first.output + second.output).contains(hub.token))
     }
 
+    @Test func httpsNeverDropsToPlainHTTP() throws {
+        let fault = FaultServer.shared
+        let env = hub.env.merging(fault.trust) { $1 }
+        // A git remote over https that redirects to http.
+        let mark = fault.logSize
+        let git = Shell.msgit(["clone", "\(fault.tls_url)/downgrade/ns/name.git", Paths.scratch("tls") + "/repo"], env: env)
+        #expect(git.status == 1, "\(git.output)")
+        #expect(git.stderr.contains("redirected from https to plain http, which msgit refuses"), "\(git.stderr)")
+        #expect(fault.requests(since: mark).allSatisfy { $0.tls == true }, "nothing went over plain http")
+
+        // The LFS side (an https endpoint handing out an http href, an https href redirecting to
+        // http) is covered by unit tests: FoundationNetworking on Linux trusts only the system CA
+        // store, so a test server's certificate cannot be trusted without changing the machine.
+    }
+
     @Test func noTokenInAnyOutputOrFileAtTheMostVerboseLevel() throws {
         let repo = try Fixtures.lfsModel("leak")
         let home = Paths.scratch("home")

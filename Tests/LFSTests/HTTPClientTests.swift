@@ -10,7 +10,7 @@ import FoundationNetworking
         var request = URLRequest(url: URL(string: "https://hub.example/a/b")!)
         request.setValue("Basic x", forHTTPHeaderField: "Authorization")
         let next = HTTPClient.redirected(request, from: URL(string: "https://hub.example:443/start")!)
-        #expect(next.value(forHTTPHeaderField: "Authorization") == "Basic x")
+        #expect(next?.value(forHTTPHeaderField: "Authorization") == "Basic x")
     }
 
     @Test func otherOriginLosesCredentialHeaders() {
@@ -19,9 +19,36 @@ import FoundationNetworking
         request.setValue("t", forHTTPHeaderField: "Private-Token")
         request.setValue("application/octet-stream", forHTTPHeaderField: "Accept")
         let next = HTTPClient.redirected(request, from: URL(string: "https://hub.example/start")!)
-        #expect(next.value(forHTTPHeaderField: "Authorization") == nil)
-        #expect(next.value(forHTTPHeaderField: "Private-Token") == nil)
-        #expect(next.value(forHTTPHeaderField: "Accept") == "application/octet-stream")
+        #expect(next != nil)
+        #expect(next?.value(forHTTPHeaderField: "Authorization") == nil)
+        #expect(next?.value(forHTTPHeaderField: "Private-Token") == nil)
+        #expect(next?.value(forHTTPHeaderField: "Accept") == "application/octet-stream")
+    }
+
+    @Test func httpsNeverDropsToHTTP() {
+        let request = URLRequest(url: URL(string: "http://hub.example/o")!)
+        #expect(HTTPClient.redirected(request, from: URL(string: "https://hub.example/start")!) == nil)
+        #expect(HTTPClient.redirected(request, from: URL(string: "http://other.example/start")!) != nil)
+    }
+
+    @Test func anHTTPSEndpointsHTTPHrefIsRefused() throws {
+        let downloader = ObjectDownloader(store: ObjectStore(root: URL(fileURLWithPath: "/x")), http: HTTPClient(),
+                                          endpoint: URL(string: "https://hub.example/ns/r.git/info/lfs")!,
+                                          hubAuthorization: "Basic hub", maximumSegment: 64 << 20, retry: RetryPolicy(),
+                                          space: SpaceGuard(), logger: .init(label: "t"))
+        let http = BatchObject.Action(href: "http://cdn.example/o", header: nil, expiresIn: nil, expiresAt: nil)
+        #expect {
+            _ = try downloader.makeRequest(http)
+        } throws: { ($0 as? LFSError)?.kind == .insecure && "\($0)".contains("would drop to plain http") }
+        // Storage on another origin gets its action's headers and never the hub's Authorization.
+        let storage = BatchObject.Action(href: "https://cdn.example/o?sig=x", header: ["X-Sig": "1"], expiresIn: nil, expiresAt: nil)
+        let request = try downloader.makeRequest(storage)
+        #expect(request.value(forHTTPHeaderField: "Authorization") == nil && request.value(forHTTPHeaderField: "X-Sig") == "1")
+        let onHub = BatchObject.Action(href: "https://hub.example/lfs/o", header: nil, expiresIn: nil, expiresAt: nil)
+        #expect(try downloader.makeRequest(onHub).value(forHTTPHeaderField: "Authorization") == "Basic hub")
+        let withOwn = BatchObject.Action(href: "https://hub.example/lfs/o", header: ["Authorization": "Bearer own"],
+                                         expiresIn: nil, expiresAt: nil)
+        #expect(try downloader.makeRequest(withOwn).value(forHTTPHeaderField: "Authorization") == "Bearer own")
     }
 
     @Test func portAndSchemeAreTheOrigin() {

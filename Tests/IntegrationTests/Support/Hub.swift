@@ -300,6 +300,14 @@ struct FaultServer: Sendable, Decodable {
     let other_url: String
     let blackhole_port: Int
     let log: String
+    /// https://localhost:PORT, with a self-signed certificate.
+    let tls_url: String
+    let cert: String
+
+    /// The environment that makes msgit trust the TLS listener's certificate: libgit2 reads
+    /// GIT_SSL_CAINFO (before SSL_CERT_FILE, as git does), FoundationNetworking's curl reads
+    /// URLSessionCertificateAuthorityInfoFile.
+    var trust: [String: String] { ["GIT_SSL_CAINFO": cert, "URLSessionCertificateAuthorityInfoFile": cert] }
 
     static let shared: FaultServer = {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-test-fault-\(getpid())").path
@@ -318,6 +326,7 @@ struct FaultServer: Sendable, Decodable {
 
     struct Request: Decodable {
         let host: String
+        let tls: Bool?
         let method: String
         let path: String
         let authorization: String?
