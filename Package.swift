@@ -37,7 +37,11 @@ let package = Package(
         ),
         .target(
             name: "MSGit",
-            dependencies: ["GitCore", "LFS", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "GitCore", "LFS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "MSGitCommands",

@@ -69,6 +69,16 @@ public final class HTTPClient: Sendable {
         return try await run(task, state: state) { [delegate] in delegate.register(task, state) }
     }
 
+    /// Sends the file's bytes as the body of `request` (a PUT to a storage href), streaming from
+    /// disk, and returns the answer. Delegate-driven like `send`, so a 401 cannot hang it.
+    public func upload(_ request: URLRequest, fromFile file: URL, progress: (@Sendable (Int64) -> Void)? = nil)
+        async throws -> Response
+    {
+        let task = session.uploadTask(with: request, fromFile: file)
+        let state = TaskState(limit: 16 << 20)
+        return try await run(task, state: state, progress: progress, sent: true) { [delegate] in delegate.register(task, state) }
+    }
+
     /// Downloads `request` to a temporary file the caller then owns (moved to `destination`, which
     /// must be on a file system where a rename works or a copy is acceptable). `progress` receives the
     /// bytes received so far. The status is not checked here.
@@ -95,7 +105,7 @@ public final class HTTPClient: Sendable {
     }
 
     private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
-                     register: () -> Void) async throws -> Response {
+                     sent: Bool = false, register: () -> Void) async throws -> Response {
         try Task.checkCancellation()
         register()
         return try await withTaskCancellationHandler {
@@ -104,7 +114,7 @@ public final class HTTPClient: Sendable {
                 // this resumes at once; the URLSession task is then never started.
                 guard state.setContinuation(continuation) else { return }
                 task.resume()
-                Self.watch(task, state: state, idle: idleTimeout, progress: progress)
+                Self.watch(task, state: state, idle: idleTimeout, progress: progress, reportSent: sent)
             }
         } onCancel: {
             state.cancel(task, reason: .cancelled)
@@ -114,8 +124,8 @@ public final class HTTPClient: Sendable {
     /// Polls the task: cancels it when nothing moves for `idle`, and when a download's answer is a
     /// 401 (which would otherwise never complete on Linux).
     private static func watch(_ task: URLSessionTask, state: TaskState, idle: Duration,
-                              progress: (@Sendable (Int64) -> Void)?) {
-        Watchdog(task: task, state: state, idle: idle, progress: progress).schedule()
+                              progress: (@Sendable (Int64) -> Void)?, reportSent: Bool) {
+        Watchdog(task: task, state: state, idle: idle, progress: progress, reportSent: reportSent).schedule()
     }
 
     private final class Watchdog: @unchecked Sendable {
@@ -125,14 +135,18 @@ public final class HTTPClient: Sendable {
         let state: TaskState
         let idleSeconds: Double
         let progress: (@Sendable (Int64) -> Void)?
+        /// Report bytes sent (uploads) rather than received.
+        let reportSent: Bool
         var lastBytes: Int64 = -1
         var lastChange = ContinuousClock.now
 
-        init(task: URLSessionTask, state: TaskState, idle: Duration, progress: (@Sendable (Int64) -> Void)?) {
+        init(task: URLSessionTask, state: TaskState, idle: Duration, progress: (@Sendable (Int64) -> Void)?,
+             reportSent: Bool) {
             self.task = task
             self.state = state
             idleSeconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             self.progress = progress
+            self.reportSent = reportSent
         }
 
         func schedule() {
@@ -145,7 +159,7 @@ public final class HTTPClient: Sendable {
             if moved != lastBytes {
                 lastBytes = moved
                 lastChange = .now
-                progress?(task.countOfBytesReceived)
+                progress?(reportSent ? task.countOfBytesSent : task.countOfBytesReceived)
             }
             if task is URLSessionDownloadTask, let http = task.response as? HTTPURLResponse, http.statusCode == 401 {
                 state.cancel(task, reason: .unauthorized(http))

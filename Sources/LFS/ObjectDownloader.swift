@@ -66,24 +66,7 @@ struct ObjectDownloader: Sendable {
     /// The GET for an action: its href and headers; the hub's Authorization only on the hub's origin
     /// and only if the action brings none; never http when the endpoint is https.
     func makeRequest(_ action: BatchObject.Action) throws -> URLRequest {
-        guard let url = URL(string: action.href), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", url.host != nil else {
-            throw LFSError(.protocolError, "the LFS server gave an unusable download URL")
-        }
-        if endpoint.scheme?.lowercased() == "https" && scheme == "http" {
-            throw LFSError(.insecure, "refused to download from \(url.redactedForRedirect): the LFS endpoint is https "
-                + "and this URL would drop to plain http")
-        }
-        var request = URLRequest(url: url)
-        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
-        for (name, value) in action.header ?? [:] {
-            request.setValue(value, forHTTPHeaderField: name)
-        }
-        if let hubAuthorization, HTTPClient.sameOrigin(url, endpoint),
-           request.value(forHTTPHeaderField: "Authorization") == nil {
-            request.setValue(hubAuthorization, forHTTPHeaderField: "Authorization")
-        }
-        return request
+        try Uploader.request(for: action, method: "GET", endpoint: endpoint, hubAuthorization: hubAuthorization)
     }
 
     private func downloadWhole(_ pointer: Pointer, request: URLRequest, progress: @escaping @Sendable (Int64) -> Void)

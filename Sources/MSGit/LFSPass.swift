@@ -82,16 +82,23 @@ struct LFSPass: Sendable {
                 }
             }
         }
+        return Plan(files: files, excluded: excluded,
+                    endpoint: endpoint(repository: repository, remoteName: remoteName, remoteURL: remoteURL),
+                    gitDirectory: repository.gitDirectory)
+    }
+
+    /// The LFS endpoint for `remoteName`: git configuration, then `.lfsconfig` (the work tree's, or
+    /// HEAD's in a bare repository), then the remote URL.
+    static func endpoint(repository: Repository, remoteName: String, remoteURL: RemoteURL) -> URL? {
         var config: [String: String] = [:]
         for key in ["lfs.url", "remote.\(remoteName.lowercased()).lfsurl"] {
             if let value = repository.config(key) { config[key] = value }
         }
         let lfsconfig = repository.workingDirectory.flatMap {
             try? String(contentsOf: $0.appendingPathComponent(".lfsconfig"), encoding: .utf8)
-        }
-        let endpoint = Endpoint.resolve(remoteURL: remoteURL.string, remoteName: remoteName, config: config,
-                                        lfsconfig: lfsconfig)
-        return Plan(files: files, excluded: excluded, endpoint: endpoint, gitDirectory: repository.gitDirectory)
+        } ?? repository.commit(for: "HEAD").flatMap { repository.fileContent(".lfsconfig", in: $0) }
+            .map { String(decoding: $0, as: UTF8.self) }
+        return Endpoint.resolve(remoteURL: remoteURL.string, remoteName: remoteName, config: config, lfsconfig: lfsconfig)
     }
 
     /// Fetches and writes the files of `plan` that still hold pointers. Per-file failures are in
@@ -174,13 +181,7 @@ struct LFSPass: Sendable {
         return (summary, paths.sorted())
     }
 
-    /// The hub token for the endpoint when it is on the repository's origin; else only a
-    /// credential stored for the endpoint's own host (the endpoint may come from the repository's
-    /// .lfsconfig, written by whoever wrote the repository).
     func authorization(for endpoint: URL) -> String? {
-        if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
-        guard let url = try? RemoteURL(endpoint.absoluteString),
-              let other = try? client.credentials.credential(forSecondaryOrigin: url) else { return nil }
-        return other.basicAuthorization
+        client.lfsAuthorization(for: endpoint, remoteURL: remoteURL, credential: credential)
     }
 }

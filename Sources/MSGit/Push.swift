@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 import Logging
 
 public struct PushResult: Sendable {
@@ -11,11 +12,19 @@ public struct PushResult: Sendable {
     public var pushedObjects: Int
     public var pushedBytes: UInt64
     public var duration: Duration
+    /// LFS objects uploaded before the refs were sent (objects the server had are not counted).
+    public var lfsUploadedObjects = 0
+    public var lfsUploadedBytes: Int64 = 0
 }
 
 extension GitClient {
     /// Pushes `refspecs` (default: the current branch to the branch of the same name) to `remote`,
     /// which is a remote name or a URL.
+    ///
+    /// LFS objects first, as git-lfs's pre-push hook does: the pointers in the commits the remote
+    /// does not have yet are uploaded over the Batch API (objects the server has are skipped). An
+    /// object missing both here and on the server stops the push, naming the file and commit,
+    /// before any reference is sent.
     ///
     /// Every reference is checked: the server may refuse one (a hook, a non-fast-forward) while
     /// libgit2 reports success. References that can be pushed are; if any was refused the call
@@ -28,13 +37,18 @@ extension GitClient {
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
             setup = loaded
             let reporter = ProgressReporter(progress)
-            let operation = makeOperation()
             let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
-            let logger = self.logger
             let job = PushJob(directory: directory, remote: remote, isAnonymous: loaded.isAnonymous, url: loaded.url,
-                              requested: refspecs,
-                              authenticator: authenticator, reporter: reporter, operation: operation, logger: logger)
-            var result = try await operation.run { try job.run() }
+                              requested: refspecs, authenticator: authenticator, reporter: reporter, logger: logger)
+            let planning = makeOperation()
+            let plan = try await planning.run { try job.plan(operation: planning) }
+            let lfs = try await uploadLFS(plan.lfsItems, endpoint: plan.lfsEndpoint, remoteURL: loaded.url,
+                                          credential: loaded.resolution.credential, ref: plan.specs.first?.destination,
+                                          reporter: reporter)
+            let sending = makeOperation()
+            var result = try await sending.run { try job.send(plan, operation: sending) }
+            result.lfsUploadedObjects = lfs.uploaded
+            result.lfsUploadedBytes = lfs.uploadedBytes
             result.duration = ContinuousClock.now - start
             reporter.finish { $0.phase = .done }
             return result
@@ -42,8 +56,39 @@ extension GitClient {
             throw await explain(error, url: setup?.url, credential: setup?.resolution.credential)
         }
     }
+
+    /// Uploads what `items` name to the LFS endpoint (the hub token only on the hub's origin).
+    func uploadLFS(_ items: [UploadItem], endpoint: URL?, remoteURL: RemoteURL, credential: Credential?, ref: String?,
+                   reporter: ProgressReporter) async throws -> UploadReport {
+        guard !items.isEmpty else { return UploadReport() }
+        guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
+        let http = HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: 8)
+        let uploader = Uploader(endpoint: endpoint, authorization: lfsAuthorization(for: endpoint, remoteURL: remoteURL,
+                                                                                   credential: credential),
+                                http: http, logger: logger)
+        reporter.update { $0.phase = .lfs }
+        return try await uploader.upload(items, ref: ref) { p in
+            reporter.update {
+                $0.phase = .lfs
+                $0.lfsFilesDone = p.filesDone
+                $0.lfsFilesTotal = p.filesTotal
+                $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
+                $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
+            }
+        }
+    }
+
+    /// The hub token for an LFS endpoint on the repository's origin; for another origin, only a
+    /// credential stored for that host (a repository's .lfsconfig may name any server).
+    func lfsAuthorization(for endpoint: URL, remoteURL: RemoteURL, credential: Credential?) -> String? {
+        if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
+        guard let url = try? RemoteURL(endpoint.absoluteString),
+              let other = try? credentials.credential(forSecondaryOrigin: url) else { return nil }
+        return other.basicAuthorization
+    }
 }
 
+/// A push, in the order git-lfs's pre-push imposes: plan (refs and LFS objects), upload, send.
 struct PushJob: Sendable {
     let directory: URL
     let remote: String
@@ -52,20 +97,33 @@ struct PushJob: Sendable {
     let requested: [String]
     let authenticator: Authenticator
     let reporter: ProgressReporter
-    let operation: GitOperation
     let logger: Logger
 
-    func run() throws -> PushResult {
+    struct Plan: Sendable {
+        var specs: [Refspec]
+        var rejections: [RefRejection]
+        var lfsItems: [UploadItem]
+        var lfsEndpoint: URL?
+    }
+
+    private func open(_ operation: GitOperation) throws -> (Repository, Remote) {
         let repository = try RemoteSetup.openRepository(directory)
-        let specs = try Self.normalize(requested, in: repository)
         let callbacks = makeCallbacks(authenticator: authenticator, reporter: reporter, logger: logger)
         let gitRemote = isAnonymous
             ? try repository.anonymousRemote(url: url.string, callbacks: callbacks, operation: operation)
             : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
+        return (repository, gitRemote)
+    }
 
+    /// What to send: the refspecs git would send (after its client-side checks) and the LFS pointers
+    /// of the commits the remote does not have.
+    func plan(operation: GitOperation) throws -> Plan {
+        let (repository, gitRemote) = try open(operation)
+        let specs = try Self.normalize(requested, in: repository)
         try gitRemote.connect(.push)
-        let advertised = Dictionary(try gitRemote.advertisedHeads().map { ($0.name, $0.target) },
-                                    uniquingKeysWith: { a, _ in a })
+        let heads = try gitRemote.advertisedHeads()
+        gitRemote.disconnect()
+        let advertised = Dictionary(heads.map { ($0.name, $0.target) }, uniquingKeysWith: { a, _ in a })
 
         // git's client-side checks, which libgit2 1.5.1 turns into one opaque error for the whole push.
         var rejections: [RefRejection] = []
@@ -78,10 +136,27 @@ struct PushJob: Sendable {
             }
         }
 
+        let sources = accepted.filter { !$0.source.isEmpty }.compactMap { repository.commit(for: $0.source) }
+        let store = ObjectStore(gitDirectory: repository.gitDirectory)
+        let introduced = try repository.introducedBlobs(from: sources, hiding: heads.map(\.target),
+                                                        maxSize: Pointer.maximumFileSize - 1)
+        let items = introduced.compactMap { blob -> UploadItem? in
+            guard let pointer = Pointer(blob.content) else { return nil }
+            return UploadItem(pointer: pointer, source: store.contains(pointer) ? store.path(for: pointer.oid) : nil,
+                              path: blob.path, commit: blob.commit.hex)
+        }
+        let endpoint = items.isEmpty ? nil : LFSPass.endpoint(repository: repository, remoteName: remote, remoteURL: url)
+        return Plan(specs: accepted, rejections: rejections, lfsItems: items, lfsEndpoint: endpoint)
+    }
+
+    /// Sends the planned refs and checks each one's status.
+    func send(_ plan: Plan, operation: GitOperation) throws -> PushResult {
+        var rejections = plan.rejections
         var updates: [RefUpdate] = []
-        if !accepted.isEmpty {
-            logger.info("pushing \(accepted.map(\.string).joined(separator: " ")) to \(url)")
-            let outcome = try gitRemote.push(refspecs: accepted.map(\.string))
+        if !plan.specs.isEmpty {
+            let (_, gitRemote) = try open(operation)
+            logger.info("pushing \(plan.specs.map(\.string).joined(separator: " ")) to \(url)")
+            let outcome = try gitRemote.push(refspecs: plan.specs.map(\.string))
             rejections += outcome.rejections
             updates = outcome.updates
         }
@@ -94,7 +169,7 @@ struct PushJob: Sendable {
             throw error
         }
         let progress = reporter.current
-        return PushResult(url: url.string, refspecs: accepted.map(\.string), updatedRefs: updates,
+        return PushResult(url: url.string, refspecs: plan.specs.map(\.string), updatedRefs: updates,
                           pushedObjects: progress.totalPushObjects, pushedBytes: progress.pushedBytes, duration: .zero)
     }
 

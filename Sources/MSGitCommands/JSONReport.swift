@@ -17,6 +17,14 @@ struct JSONReport: Encodable {
         var serverMessage: String?
         var rejectedRefs: [RefRejectionInfo]?
     }
+    struct UploadInfo: Encodable {
+        var files: Int
+        var lfsFiles: Int
+        var parent: String?
+        var attributesChanged: Bool
+        var lfsUploadedObjects: Int
+        var lfsUploadedBytes: Int64
+    }
     struct RefRejectionInfo: Encodable {
         var ref: String
         var reason: String
@@ -36,6 +44,9 @@ struct JSONReport: Encodable {
     var pushedBytes: UInt64?
     var refs: [RefChange]?
     var lfs: LFSSummary?
+    var lfsUploadedObjects: Int?
+    var lfsUploadedBytes: Int64?
+    var upload: UploadInfo?
     var access: AccessReport?
     var durationSeconds = 0.0
     var warnings: [String]?

@@ -9,6 +9,10 @@ struct PushCommand: AsyncParsableCommand {
         discussion: """
             With no refspec, the current branch is pushed to the branch of the same name. A refspec is \
             [+]<src>[:<dst>]; '+' forces a non-fast-forward update and ':<dst>' deletes <dst>.
+
+            LFS objects of the commits the remote does not have are uploaded first, as git-lfs's \
+            pre-push hook does; one that is neither here nor on the server stops the push, naming the \
+            file and commit, before any ref is sent.
             """)
 
     @Argument(help: "The remote name or URL.")
@@ -33,8 +37,13 @@ struct PushCommand: AsyncParsableCommand {
             report.pushedObjects = result.pushedObjects
             report.pushedBytes = result.pushedBytes
             report.refs = JSONReport.changes(result.updatedRefs)
+            report.lfsUploadedObjects = result.lfsUploadedObjects
+            report.lfsUploadedBytes = result.lfsUploadedBytes
         })
         renderer?.finish()
+        if result.lfsUploadedObjects > 0 {
+            global.say("LFS: uploaded \(result.lfsUploadedObjects) objects (\(ProgressRenderer.bytes(UInt64(result.lfsUploadedBytes))))")
+        }
         global.say("To \(result.url)\n" + result.refspecs.map { "   \($0)" }.joined(separator: "\n"))
     }
 }

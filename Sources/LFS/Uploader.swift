@@ -1,0 +1,164 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+
+/// An object to upload and where its bytes are.
+public struct UploadItem: Sendable {
+    public var pointer: Pointer
+    /// The content (an object in the store, or the user's file); nil when only the server may have it.
+    public var source: URL?
+    /// For messages: the path and commit that introduced it.
+    public var path: String
+    public var commit: String?
+
+    public init(pointer: Pointer, source: URL?, path: String, commit: String? = nil) {
+        self.pointer = pointer
+        self.source = source
+        self.path = path
+        self.commit = commit
+    }
+}
+
+public struct UploadReport: Sendable, Equatable {
+    public var uploaded = 0
+    public var uploadedBytes: Int64 = 0
+    /// Objects the server already had (no actions in its answer).
+    public var alreadyOnServer = 0
+    public init() {}
+}
+
+/// Uploads LFS objects as git-lfs's pre-push does: batch `upload`; PUT each object the server asks
+/// for to its href with its headers only; POST to `verify` when the server asks; nothing for objects
+/// the server has. Everything or nothing: any failure throws, so the caller can refuse to push refs.
+public struct Uploader: Sendable {
+    let batch: BatchClient
+    let http: HTTPClient
+    let endpoint: URL
+    let hubAuthorization: String?
+    let jobs: Int
+    let retry: RetryPolicy
+    let logger: Logger
+
+    public init(endpoint: URL, authorization: String?, http: HTTPClient, jobs: Int = 8, logger: Logger) {
+        batch = BatchClient(endpoint: endpoint, authorization: authorization, http: http, logger: logger)
+        self.http = http
+        self.endpoint = endpoint
+        hubAuthorization = authorization
+        self.jobs = max(1, jobs)
+        retry = RetryPolicy()
+        self.logger = logger
+    }
+
+    public func upload(_ items: [UploadItem], ref: String? = nil,
+                       progress: (@Sendable (LFSProgress) -> Void)? = nil) async throws -> UploadReport {
+        var unique: [String: UploadItem] = [:]
+        for item in items where unique[item.pointer.oid] == nil || unique[item.pointer.oid]?.source == nil {
+            unique[item.pointer.oid] = item
+        }
+        let ordered = unique.values.sorted { $0.pointer.oid < $1.pointer.oid }
+        guard !ordered.isEmpty else { return UploadReport() }
+        let answers = try await batch.batch(.upload, ordered.map(\.pointer), ref: ref)
+        var report = UploadReport()
+        var work: [(UploadItem, BatchObject)] = []
+        for (item, answer) in zip(ordered, answers) {
+            if let error = answer.error {
+                throw LFSError(.server, "\(item.path): the LFS server refused the upload of \(item.pointer.oid.prefix(12)) "
+                    + "(\(Fetcher.describe(error)))")
+            }
+            guard answer.actions?["upload"] != nil else {
+                report.alreadyOnServer += 1
+                continue
+            }
+            guard let source = item.source else {
+                throw LFSError(.integrity, "\(item.path)\(item.commit.map { " (commit \($0.prefix(12)))" } ?? ""): the LFS "
+                    + "object \(item.pointer.oid) is neither here nor on the server; nothing was pushed")
+            }
+            guard fileSize(source) == item.pointer.size else {
+                throw LFSError(.integrity, "\(item.path): the file changed since it was hashed; nothing was pushed")
+            }
+            work.append((item, answer))
+        }
+        let tracker = ProgressTracker(files: work.count, bytes: work.reduce(0) { $0 + $1.0.pointer.size }, sink: progress)
+        tracker.send()
+        try await withThrowingTaskGroup(of: Int64.self) { group in
+            var pending = work[...]
+            func addNext() {
+                guard let (item, answer) = pending.popFirst() else { return }
+                group.addTask { [self] in
+                    try await transfer(item, answer, tracker: tracker)
+                    tracker.fileDone(item.pointer)
+                    return item.pointer.size
+                }
+            }
+            for _ in 0..<jobs { addNext() }
+            while let bytes = try await group.next() {
+                report.uploaded += 1
+                report.uploadedBytes += bytes
+                addNext()
+            }
+        }
+        logger.info("LFS: uploaded \(report.uploaded) objects, \(report.alreadyOnServer) already on the server")
+        return report
+    }
+
+    private func transfer(_ item: UploadItem, _ answer: BatchObject, tracker: ProgressTracker) async throws {
+        var answer = answer
+        if answer.action("upload") == nil {  // expired while others went first
+            answer = try await batch.batch(.upload, [item.pointer]).first ?? answer
+        }
+        guard let upload = answer.action("upload", margin: 0), let source = item.source else {
+            throw LFSError(.server, "\(item.path): the LFS server gave no usable upload action")
+        }
+        var request = try Self.request(for: upload, method: "PUT", endpoint: endpoint, hubAuthorization: hubAuthorization)
+        if request.value(forHTTPHeaderField: "Content-Type") == nil {
+            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        }
+        request.setValue(String(item.pointer.size), forHTTPHeaderField: "Content-Length")
+        let host = request.url?.redactedForRedirect ?? "?"
+        let response = try await retry.run("upload of \(item.path) to \(host)", logger: logger) {
+            let counter = ProgressCounter { tracker.bytes($0) }
+            let response = try await http.upload(request, fromFile: source) { counter.report(total: $0) }
+            counter.report(total: item.pointer.size)
+            return response
+        }
+        guard (200...299).contains(response.status) else {
+            throw LFSError(.server, "\(item.path): \(host) refused the upload (HTTP \(response.status))")
+        }
+        if let verify = answer.action("verify", margin: 0) {
+            var request = try Self.request(for: verify, method: "POST", endpoint: endpoint, hubAuthorization: hubAuthorization)
+            request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Accept")
+            request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data("{\"oid\":\"\(item.pointer.oid)\",\"size\":\(item.pointer.size)}".utf8)
+            let checked = try await retry.run("verify of \(item.path)", logger: logger) { try await http.send(request) }
+            guard (200...299).contains(checked.status) else {
+                throw LFSError(.integrity, "\(item.path): the LFS server did not verify the upload (HTTP \(checked.status)"
+                    + "\(BatchClient.serverMessage(checked)))")
+            }
+        }
+    }
+
+    /// A request for an action: its href and headers; the hub's Authorization only on the hub's
+    /// origin when the action brings none; never plain http when the endpoint is https.
+    static func request(for action: BatchObject.Action, method: String, endpoint: URL, hubAuthorization: String?) throws
+        -> URLRequest
+    {
+        guard let url = URL(string: action.href), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", url.host != nil else {
+            throw LFSError(.protocolError, "the LFS server gave an unusable URL")
+        }
+        if endpoint.scheme?.lowercased() == "https" && scheme == "http" {
+            throw LFSError(.insecure, "refused to send to \(url.redactedForRedirect): the LFS endpoint is https "
+                + "and this URL would drop to plain http")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
+        for (name, value) in action.header ?? [:] { request.setValue(value, forHTTPHeaderField: name) }
+        if let hubAuthorization, HTTPClient.sameOrigin(url, endpoint), request.value(forHTTPHeaderField: "Authorization") == nil {
+            request.setValue(hubAuthorization, forHTTPHeaderField: "Authorization")
+        }
+        return request
+    }
+}
