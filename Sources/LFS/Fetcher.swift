@@ -48,7 +48,7 @@ public struct Fetcher: Sendable {
         client.retry = options.retry
         batch = client
         downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
-                                      maximumSegment: options.segmentSize, retry: options.retry, space: SpaceGuard(),
+                                      maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                       logger: logger)
         self.options = options
         self.logger = logger

@@ -108,7 +108,9 @@ struct ObjectDownloader: Sendable {
                     throw LFSError(.protocolError, "the storage server answered a Range request for \(pointer.oid.prefix(12)) "
                         + "with a range that does not fit (\(response.header("Content-Range") ?? "none"))")
                 }
+                let room = try space.reserve(got, on: partial, purpose: "storing \(pointer.oid.prefix(12))")
                 try append(scratch, to: partial, hashing: &hasher)
+                withExtendedLifetime(room) {}
                 have += got
             case 200:
                 // Range ignored: this is the whole object.
@@ -144,7 +146,8 @@ struct ObjectDownloader: Sendable {
         let host = request.url?.redactedForRedirect ?? "?"
         // At most the object's remaining size lands in Foundation's temporary file.
         let expected = request.value(forHTTPHeaderField: "Range").flatMap(Self.rangeLength) ?? pointer.size
-        let reservation = try space.reserve(expected)
+        let reservation = try space.reserve(expected, on: SpaceGuard.foundationTemporaryDirectory,
+                                            purpose: "downloading \(pointer.oid.prefix(12)) (set TMPDIR elsewhere)")
         defer { withExtendedLifetime(reservation) {} }
         return try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
             let counter = ProgressCounter(progress)

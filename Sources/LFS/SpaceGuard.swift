@@ -1,39 +1,58 @@
 import Foundation
 import Synchronization
 
-/// Keeps FoundationNetworking from filling its temporary directory's file system.
+/// Keeps FoundationNetworking from filling the file system of its temporary directory.
 ///
 /// A URLSession download task writes its temporary file with the non-throwing `FileHandle.write`,
-/// which traps on ENOSPC and kills the whole process (swift-corelibs-foundation, Swift 6.3). So
-/// before each download msgit reserves the bytes that download will write there and fails the
-/// object, not the process, when they are not free. Reservations are shared by the downloads of
-/// one process.
+/// which traps on ENOSPC and kills the whole process (swift-corelibs-foundation, Swift 6.3). So every
+/// write msgit makes that can fill a file system — Foundation's temporary files, appends to partial
+/// downloads, copies into work trees — first reserves its bytes on that file system, and fails (that
+/// object, not the process) when they are not free. Reservations are per file system and shared by
+/// everything in the process, so one clone's copies cannot eat the space another download counts on.
 final class SpaceGuard: Sendable {
-    let directory: URL
-    private let reserved = Mutex<Int64>(0)
+    static let shared = SpaceGuard()
+
+    /// File system (st_dev) -> bytes reserved.
+    private let reserved = Mutex<[UInt64: Int64]>([:])
     /// Left free for everyone else.
     let margin: Int64 = 1 << 20
 
-    init(directory: URL = FileManager.default.temporaryDirectory) {
-        self.directory = directory
-    }
-
     struct Reservation: ~Copyable {
         let owner: SpaceGuard
+        let device: UInt64
         let bytes: Int64
-        deinit { owner.reserved.withLock { $0 -= bytes } }
+        deinit { owner.reserved.withLock { $0[device, default: 0] -= bytes } }
     }
 
-    func reserve(_ bytes: Int64) throws -> Reservation {
-        let free = Self.freeBytes(directory.path)
-        try reserved.withLock { total in
-            if let free, free - total - margin < bytes {
-                throw LFSError(.io, "No space left on device: a download needs \(bytes) bytes in the temporary "
-                    + "directory \(directory.path) and \(max(free - total - margin, 0)) are free (set TMPDIR elsewhere)")
-            }
-            total += bytes
+    /// Reserves `bytes` on the file system holding `path` (or its nearest existing parent).
+    func reserve(_ bytes: Int64, on path: URL, purpose: String) throws -> Reservation {
+        let existing = Self.existingAncestor(path)
+        var st = stat()
+        guard stat(existing.path, &st) == 0 else {
+            return Reservation(owner: self, device: UInt64.max, bytes: 0)
         }
-        return Reservation(owner: self, bytes: bytes)
+        let device = UInt64(st.st_dev)
+        let free = Self.freeBytes(existing.path)
+        try reserved.withLock { table in
+            let taken = table[device, default: 0]
+            if let free, free - taken - margin < bytes {
+                throw LFSError(.io, "No space left on device: \(purpose) needs \(bytes) bytes on the file system of "
+                    + "\(existing.path) and \(max(free - taken - margin, 0)) are free")
+            }
+            table[device, default: 0] = taken + bytes
+        }
+        return Reservation(owner: self, device: device, bytes: bytes)
+    }
+
+    /// The temporary directory FoundationNetworking writes downloads to.
+    static var foundationTemporaryDirectory: URL { FileManager.default.temporaryDirectory }
+
+    static func existingAncestor(_ url: URL) -> URL {
+        var current = url
+        while !FileManager.default.fileExists(atPath: current.path) && current.path != "/" {
+            current.deleteLastPathComponent()
+        }
+        return current
     }
 
     /// Bytes available to unprivileged users on the file system holding `path`, or nil if unknown.

@@ -52,6 +52,8 @@ public struct WorkTree: Sendable {
         let mode: mode_t = stat(target.path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
         let temporary = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).msgit-\(UUID().uuidString.prefix(8))")
+        let room = try SpaceGuard.shared.reserve(file.pointer.size, on: target, purpose: "writing \(file.path)")
+        defer { withExtendedLifetime(room) {} }
         do {
             try copyFile(from: source, to: temporary, mode: mode)
             guard rename(temporary.path, target.path) == 0 else {

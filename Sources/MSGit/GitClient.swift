@@ -71,4 +71,7 @@ extension Duration {
         let (s, atto) = components
         return Double(s) + Double(atto) / 1e18
     }
+
+    /// Seconds rounded to the millisecond, for reports.
+    var milliseconds: Double { (seconds * 1000).rounded() / 1000 }
 }

@@ -24,7 +24,7 @@ public struct MSGitCommand: AsyncParsableCommand {
             130 interrupted.
             """,
         version: "msgit \(MSGitVersion.string)",
-        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self, UploadCommand.self,
+        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self, UploadCommand.self, MirrorCommand.self,
                       AuthCommand.self]
     )
 

@@ -99,7 +99,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: partial))
         // The rerun asked for ranges starting where the partial file ended, and got fewer bytes than
         // the object minus what it had.
-        let lines = hub.logLines(hub.storage_access_log, since: mark).filter { $0.contains(oid) }
+        let lines = hub.logLines(hub.storage_access_log, since: mark).filter { $0.contains(repo.name) && $0.contains(oid) }
         let sent = lines.compactMap { Int64($0.split(separator: " ")[5]) }.reduce(0, +)
         #expect(lines.first?.contains("range=\"bytes=\(had)-") == true, "\(lines)")
         #expect(sent == Int64(size) - had, "sent \(sent), had \(had)")

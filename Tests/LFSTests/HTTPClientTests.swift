@@ -35,7 +35,7 @@ import FoundationNetworking
         let downloader = ObjectDownloader(store: ObjectStore(root: URL(fileURLWithPath: "/x")), http: HTTPClient(),
                                           endpoint: URL(string: "https://hub.example/ns/r.git/info/lfs")!,
                                           hubAuthorization: "Basic hub", maximumSegment: 64 << 20, retry: RetryPolicy(),
-                                          space: SpaceGuard(), logger: .init(label: "t"))
+                                          space: .shared, logger: .init(label: "t"))
         let http = BatchObject.Action(href: "http://cdn.example/o", header: nil, expiresIn: nil, expiresAt: nil)
         #expect {
             _ = try downloader.makeRequest(http)

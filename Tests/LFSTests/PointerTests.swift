@@ -167,7 +167,7 @@ import Testing
     @Test func segmentSizes() {
         let downloader = ObjectDownloader(store: ObjectStore(root: URL(fileURLWithPath: "/x")), http: HTTPClient(),
                                           endpoint: URL(string: "http://h/x")!, hubAuthorization: nil,
-                                          maximumSegment: 64 << 20, retry: RetryPolicy(), space: SpaceGuard(),
+                                          maximumSegment: 64 << 20, retry: RetryPolicy(), space: .shared,
                                           logger: .init(label: "t"))
         #expect(downloader.segmentSize(for: 24 << 20) == 4 << 20)
         #expect(downloader.segmentSize(for: 256 << 20) == 32 << 20)

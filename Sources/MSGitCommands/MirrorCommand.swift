@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import MSGit
+import Synchronization
+
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "Keep bare mirrors of many repositories, with their LFS objects, in sync.",
+        discussion: """
+            Each repository of the manifest becomes <into>/<host>/<namespace>/<name>.git: a bare mirror \
+            with every ref exactly as the source has it (deleted refs pruned) and, with --lfs all (the \
+            default), every LFS object reachable from any ref in its lfs/objects, verified; --lfs head \
+            takes only the default branch's tip. Reruns transfer only what is new; a run that was killed \
+            is finished by the next; a repository another run is working on is skipped (busy).
+
+            One repository failing does not stop the others. Each gets a line in the report (JSON lines); \
+            msgit exits 0 only if all succeeded.
+
+            --shard I/N (0 <= I < N) mirrors a stable subset chosen by a hash of each URL, so a scheduler \
+            (Kubernetes Indexed Jobs, CI matrices, Slurm arrays) can run N processes that together cover \
+            the manifest exactly once.
+            """)
+
+    @Option(help: ArgumentHelp("One repository per line (URL or namespace/name); # comments and blank lines allowed.",
+                               valueName: "file"))
+    var manifest: String
+
+    @Option(help: ArgumentHelp("The directory that holds the mirrors.", valueName: "dir"))
+    var into: String
+
+    @Option(name: [.short, .long], help: "Repositories at once.")
+    var jobs = 4
+
+    @Option(help: "LFS objects to keep: all (every ref, history included), head, none.")
+    var lfs: String = "all"
+
+    @Option(help: ArgumentHelp("Write one JSON line per repository to this file.", valueName: "file.jsonl"))
+    var report: String?
+
+    @Option(help: ArgumentHelp("Push each mirror (refs and LFS objects) to this URL; {host}, {ns} and {name} are replaced.",
+                               valueName: "url-template"))
+    var pushTo: String?
+
+    @Option(help: ArgumentHelp("Mirror only shard I of N (0-based).", valueName: "I/N"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("Base URL for namespace/name lines (default: MSGIT_ENDPOINT, else ModelScope).",
+                               valueName: "url"))
+    var baseURL: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard MirrorOptions.LFSScope(rawValue: lfs) != nil else { throw ValidationError("--lfs must be all, head or none") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        if let shard, Self.parseShard(shard) == nil {
+            throw ValidationError("--shard must be I/N with 0 <= I < N, e.g. 0/4")
+        }
+    }
+
+    static func parseShard(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count > 0, (0..<count).contains(index)
+        else { return nil }
+        return (index, count)
+    }
+
+    func run() async throws {
+        guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
+            throw MSGitError(.invalidArgument, "cannot read the manifest '\(manifest)'")
+        }
+        var entries = Manifest(text, baseURL: baseURL)
+        if let shard, let (index, count) = Self.parseShard(shard) {
+            entries.entries = entries.shard(index, of: count)
+        }
+        let client = global.makeClient()
+        let options = MirrorOptions(lfs: MirrorOptions.LFSScope(rawValue: lfs)!, pushTo: pushTo)
+        let reportFile = try report.map(ReportFile.init)
+        let root = URL(fileURLWithPath: into, isDirectory: true)
+        global.say("Mirroring \(entries.entries.count) repositories into \(root.path)")
+        let (list, jobs, humanOutput) = (entries.entries, jobs, global.humanOutput)
+        let results = try await withInterrupts {
+            await client.mirror(list, into: root, jobs: jobs, options: options) { result in
+                reportFile?.append(result)
+                if humanOutput {
+                    var line = "\(result.status.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(result.url)"
+                    line += "  refs \(result.refsChanged), LFS \(result.lfsObjects) (\(ProgressRenderer.bytes(UInt64(max(result.lfsBytes, 0))))),"
+                    line += " \(String(format: "%.1f", result.durationSeconds)) s"
+                    if let error = result.error { line += "\n    \(error.replacingOccurrences(of: "\n", with: "\n    "))" }
+                    FileHandle.standardError.write(Data((line + "\n").redacted.utf8))
+                }
+            }
+        }
+        let failed = results.filter { $0.status != .ok }
+        global.say("\(results.count - failed.count) of \(results.count) repositories mirrored")
+        if global.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for result in results.sorted(by: { $0.url < $1.url }) {
+                print(String(decoding: try encoder.encode(result), as: UTF8.self).redacted)
+            }
+        }
+        if !failed.isEmpty { throw ExitCode(ExitStatus.failure) }
+    }
+}
+
+/// The JSON lines report, written as results come (so a killed run leaves the lines it had).
+final class ReportFile: Sendable {
+    private let handle: Mutex<FileHandle>
+
+    init(_ path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw MSGitError(.io, "cannot write the report '\(path)'")
+        }
+        self.handle = Mutex(handle)
+    }
+
+    func append(_ result: MirrorResult) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(result) else { return }
+        handle.withLock { $0.write(Data((String(decoding: data, as: UTF8.self).redacted + "\n").utf8)) }
+    }
+}
