@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""msgit against git + git-lfs (and curl), measured side by side in one run on the local hub.
+
+    python3 Benchmarks/bench.py [--runs 3] [--tiny] [--only 1,3] [--out benchmark-results]
+
+Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub first):
+  1. model clone: two commits; README and config.json as ordinary files; LFS weights of 256 MiB and
+     128 MiB, a 2 MiB tokenizer, 200 files of 64 KiB.
+       msgit clone  vs  git clone (git-lfs smudging)  vs  GIT_LFS_SKIP_SMUDGE=1 git clone + git lfs pull
+  2. git-only clone of a ~100 MB pack with ~20,000 objects: msgit clone vs git clone.
+  3. one 1 GiB LFS object: msgit lfs pull vs git lfs pull vs curl to a file.
+  4. 1,000 LFS files of 16 KiB: msgit lfs pull vs git lfs pull.
+  5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
+
+Each command runs --runs times (after one warm-up); the table shows the median wall time, the peak
+RSS (/usr/bin/time's maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
+fixture so CI can check that the script still works; its numbers mean nothing.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Hub"))
+import hub as hubmod  # noqa: E402
+
+MIB = 1 << 20
+
+
+def sh(cmd, cwd=None, env=None, check=True):
+    full = dict(os.environ)
+    full.update(env or {})
+    return subprocess.run(cmd, cwd=cwd, env=full, check=check, capture_output=True, text=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="msgit-bench-", dir=args.workdir)
+        self.rows = []
+        self.msgit = args.msgit
+
+    # Environment ---------------------------------------------------------------------------------
+    def start(self):
+        self.hub = hubmod.start(os.path.join(self.work, "hub"), os.getpid())
+        self.token = self.hub["token"]
+        home = os.path.join(self.work, "home")
+        os.makedirs(home)
+        # git and git-lfs authenticate through a credential helper; msgit through MSGIT_TOKEN.
+        with open(os.path.join(home, ".gitconfig"), "w") as f:
+            f.write("[user]\n\tname = bench\n\temail = bench@example.com\n"
+                    f"[credential]\n\thelper = \"!f() {{ echo username=oauth2; echo password={self.token}; }}; f\"\n"
+                    "[filter \"lfs\"]\n\tclean = git-lfs clean -- %f\n\tsmudge = git-lfs smudge -- %f\n"
+                    "\tprocess = git-lfs filter-process\n\trequired = true\n")
+        self.env = {"HOME": home, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "MSGIT_TOKEN": self.token,
+                    "XDG_CONFIG_HOME": os.path.join(home, ".config")}
+
+    def stop(self):
+        hubmod.stop(os.path.join(self.work, "hub"))
+        if not self.args.keep:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    # Measuring -----------------------------------------------------------------------------------
+    def measure(self, command, prepare=None, cwd=None, env=None):
+        """Median wall seconds and peak RSS (KiB) of `command` over --runs runs after a warm-up;
+        `prepare` runs untimed before each."""
+        samples = []
+        for i in range(self.args.runs + 1):
+            if prepare:
+                prepare()
+            stats = os.path.join(self.work, "time.txt")
+            full = dict(os.environ)
+            full.update(self.env)
+            full.update(env or {})
+            start = time.monotonic()
+            result = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", stats] + command, cwd=cwd, env=full,
+                                    capture_output=True, text=True)
+            wall = time.monotonic() - start
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
+            rss = int(open(stats).read().split()[-1])
+            if i > 0:  # the first run warms caches
+                samples.append((wall, rss))
+        return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+    def row(self, scenario, what, msgit, peer, peer_name, target=None):
+        ratio = msgit[0] / peer[0] if peer[0] > 0 else float("nan")
+        self.rows.append({"scenario": scenario, "what": what, "peer": peer_name, "msgit_s": msgit[0],
+                          "msgit_rss_mib": msgit[1] / 1024, "peer_s": peer[0], "peer_rss_mib": peer[1] / 1024,
+                          "ratio": ratio, "target": target})
+        print(f"  {what:<44} msgit {msgit[0]:7.3f} s {msgit[1] / 1024:7.1f} MiB | {peer_name:<28} "
+              f"{peer[0]:7.3f} s {peer[1] / 1024:7.1f} MiB | ratio {ratio:5.2f}", flush=True)
+
+    # Fixtures ------------------------------------------------------------------------------------
+    def size(self, full, tiny):
+        return tiny if self.args.tiny else full
+
+    def lfs_repo(self, name, files, extra_commit=True):
+        """A repository pushed with git + git-lfs: files = [(path, size)]; LFS for *.bin/*.safetensors/
+        tokenizer.json."""
+        hub = self.hub
+        hubmod.create_bare(hub, name)
+        work = os.path.join(self.work, "fixtures", name)
+        os.makedirs(work)
+        git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
+        git("init", "-q", "--initial-branch=master")
+        with open(os.path.join(work, ".gitattributes"), "w") as f:
+            f.write("*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+                    "tokenizer.json filter=lfs diff=lfs merge=lfs -text\n")
+        with open(os.path.join(work, "README.md"), "w") as f:
+            f.write("# benchmark model\n")
+        with open(os.path.join(work, "config.json"), "w") as f:
+            json.dump({"hidden_size": 4096}, f)
+        git("add", ".")
+        git("commit", "-q", "-m", "Initial commit")
+        for path, size in files:
+            hubmod.write_random(os.path.join(work, path), size, name + path)
+        git("add", ".")
+        git("commit", "-q", "-m", "Add weights")
+        git("push", "-q", f"{hub['url']}/{name}.git", "master")
+        return f"{hub['url']}/{name}.git"
+
+    def git_repo(self, name, blobs, blob_size, commits):
+        hubmod.create_bare(self.hub, name)
+        work = os.path.join(self.work, "fixtures", name)
+        os.makedirs(work)
+        git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
+        git("init", "-q", "--initial-branch=master")
+        per_commit = max(1, blobs // commits)
+        n = 0
+        for c in range(commits):
+            for i in range(per_commit):
+                hubmod.write_random(os.path.join(work, f"d{c % 50}", f"f{n}.dat"), blob_size, f"{name}{n}")
+                n += 1
+            git("add", ".")
+            git("commit", "-q", "-m", f"commit {c}")
+        git("push", "-q", f"{self.hub['url']}/{name}.git", "master")
+        count = sh(["git", "count-objects", "-v"], cwd=work).stdout
+        return f"{self.hub['url']}/{name}.git", count
+
+    # Helpers -------------------------------------------------------------------------------------
+    def fresh(self, label):
+        path = os.path.join(self.work, "runs", label)
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path
+
+    def clone_without_lfs(self, url, path):
+        shutil.rmtree(path, ignore_errors=True)
+        sh([self.msgit, "clone", "-q", "--no-lfs", url, path], env=self.env)
+
+    def git_clone_without_lfs(self, url, path):
+        shutil.rmtree(path, ignore_errors=True)
+        sh(["git", "clone", "-q", url, path], env={**self.env, "GIT_LFS_SKIP_SMUDGE": "1"})
+
+    # Scenarios -----------------------------------------------------------------------------------
+    def scenario1(self):
+        print("1. model repository clone", flush=True)
+        files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
+                 ("model-00002.safetensors", self.size(128 * MIB, 2 * MIB)),
+                 ("tokenizer.json", self.size(2 * MIB, 64 << 10))]
+        files += [(f"shards/part-{i:03}.bin", 64 << 10) for i in range(self.size(200, 10))]
+        url = self.lfs_repo("bench/model", files)
+        target = self.fresh("s1")
+        rm = lambda: shutil.rmtree(target, ignore_errors=True)
+        msgit = self.measure([self.msgit, "clone", "-q", url, target], prepare=rm)
+        git = self.measure(["git", "clone", "-q", url, target], prepare=rm)
+        skip = self.measure(["sh", "-c", f"GIT_LFS_SKIP_SMUDGE=1 git clone -q {url} {target} && git -C {target} lfs pull"],
+                            prepare=rm)
+        self.row(1, "model clone", msgit, git, "git clone (git-lfs)", "<= 0.5, RSS <= 100 MiB")
+        self.row(1, "model clone", msgit, skip, "skip-smudge clone + lfs pull")
+
+    def scenario2(self):
+        print("2. git-only clone", flush=True)
+        url, counts = self.git_repo("bench/code", self.size(19_000, 500), self.size(5 << 10, 2 << 10), self.size(40, 4))
+        print("   fixture:", " ".join(counts.split()), flush=True)
+        target = self.fresh("s2")
+        rm = lambda: shutil.rmtree(target, ignore_errors=True)
+        msgit = self.measure([self.msgit, "clone", "-q", url, target], prepare=rm)
+        git = self.measure(["git", "clone", "-q", url, target], prepare=rm)
+        self.row(2, "git-only clone", msgit, git, "git clone", "<= 1.0")
+
+    def scenario3(self):
+        print("3. one 1 GiB LFS object", flush=True)
+        size = self.size(1 << 30, 16 * MIB)
+        url = self.lfs_repo("bench/big", [("weights.bin", size)])
+        target = self.fresh("s3")
+        msgit = self.measure([self.msgit, "-C", target, "lfs", "pull", "-q"],
+                             prepare=lambda: self.clone_without_lfs(url, target))
+        git = self.measure(["git", "-C", target, "lfs", "pull"], prepare=lambda: self.git_clone_without_lfs(url, target))
+        # curl: the presigned href the hub hands out, straight to a file.
+        oid = sh(["git", "lfs", "ls-files", "-l"], cwd=os.path.join(self.work, "fixtures", "bench/big")).stdout.split()[0]
+        batch = json.dumps({"operation": "download", "transfers": ["basic"], "objects": [{"oid": oid, "size": size}]})
+        answer = sh(["curl", "-s", "-u", f"oauth2:{self.token}", "-H", "Accept: application/vnd.git-lfs+json",
+                     "-H", "Content-Type: application/vnd.git-lfs+json", "-d", batch,
+                     f"{url}/info/lfs/objects/batch"]).stdout
+        href = json.loads(answer)["objects"][0]["actions"]["download"]["href"]
+        out = os.path.join(target + "-curl", "weights.bin")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        curl = self.measure(["curl", "-s", "-o", out, href], prepare=lambda: os.path.exists(out) and os.remove(out))
+        self.row(3, "1 GiB object (lfs pull)", msgit, git, "git lfs pull")
+        self.row(3, "1 GiB object (lfs pull)", msgit, curl, "curl to a file", ">= 0.5 of curl's throughput (ratio <= 2.0), RSS <= 100 MiB")
+
+    def scenario4(self):
+        print("4. 1,000 LFS files of 16 KiB", flush=True)
+        url = self.lfs_repo("bench/many", [(f"files/f{i:04}.bin", 16 << 10) for i in range(self.size(1000, 50))])
+        target = self.fresh("s4")
+        msgit = self.measure([self.msgit, "-C", target, "lfs", "pull", "-q"],
+                             prepare=lambda: self.clone_without_lfs(url, target))
+        git = self.measure(["git", "-C", target, "lfs", "pull"], prepare=lambda: self.git_clone_without_lfs(url, target))
+        self.row(4, "1,000 x 16 KiB (lfs pull)", msgit, git, "git lfs pull", "<= 0.5")
+
+    def scenario5(self):
+        print("5. no-op", flush=True)
+        url = f"{self.hub['url']}/bench/many.git" if "bench/many" in self.done else self.lfs_repo(
+            "bench/noop", [(f"f{i}.bin", 16 << 10) for i in range(20)])
+        target = self.fresh("s5")
+        sh([self.msgit, "clone", "-q", url, target], env=self.env)
+        msgit = self.measure([self.msgit, "-C", target, "lfs", "pull", "-q"])
+        git_target = self.fresh("s5-git")
+        sh(["git", "clone", "-q", url, git_target], env=self.env)
+        git = self.measure(["git", "-C", git_target, "lfs", "pull"])
+        self.row(5, "lfs pull, nothing missing", msgit, git, "git lfs pull", "<= 0.2 s")
+        # A mirror rerun with nothing new, per repository.
+        urls = [f"{self.hub['url']}/{name}.git" for name in self.done_repos()] or [url]
+        manifest = os.path.join(self.work, "manifest.txt")
+        with open(manifest, "w") as f:
+            f.write("\n".join(urls) + "\n")
+        mirrors = self.fresh("s5-mirror")
+        sh([self.msgit, "mirror", "-q", "--manifest", manifest, "--into", mirrors], env=self.env)
+        rerun = self.measure([self.msgit, "mirror", "-q", "--manifest", manifest, "--into", mirrors])
+        per_repo = (rerun[0] / len(urls), rerun[1])
+        # git's equivalent: git fetch --prune + git lfs fetch --all in each mirror, one after another.
+        git_mirrors = self.fresh("s5-gitmirror")
+        for u in urls:
+            d = os.path.join(git_mirrors, u.rsplit("/", 1)[-1])
+            sh(["git", "clone", "-q", "--mirror", u, d], env=self.env)
+            sh(["git", "lfs", "fetch", "--all"], cwd=d, env=self.env)
+        script = " && ".join(f"git -C {os.path.join(git_mirrors, u.rsplit('/', 1)[-1])} fetch --prune -q && "
+                             f"git -C {os.path.join(git_mirrors, u.rsplit('/', 1)[-1])} lfs fetch --all >/dev/null"
+                             for u in urls)
+        git_rerun = self.measure(["sh", "-c", script])
+        self.row(5, f"mirror rerun, per repository ({len(urls)})", per_repo, (git_rerun[0] / len(urls), git_rerun[1]),
+                 "git fetch + lfs fetch --all", "<= 0.2 s")
+
+    def done_repos(self):
+        return [name for name in ["bench/model", "bench/code", "bench/big", "bench/many"] if name in self.done]
+
+    # Report --------------------------------------------------------------------------------------
+    def machine(self):
+        cpu = "unknown"
+        try:
+            cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        except StopIteration:
+            pass
+        mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+        versions = {
+            "msgit": sh([self.msgit, "--version"]).stdout.strip(),
+            "git": sh(["git", "--version"]).stdout.strip(),
+            "git-lfs": sh(["git", "lfs", "version"]).stdout.strip().split(" (")[0],
+            "curl": sh(["curl", "--version"]).stdout.split("\n")[0].split(" (")[0],
+        }
+        return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "kernel": platform.release(), **versions}
+
+    def write(self):
+        os.makedirs(self.args.out, exist_ok=True)
+        machine = self.machine()
+        lines = ["| # | measurement | msgit | RSS | peer | peer time | peer RSS | ratio | target |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in self.rows:
+            lines.append(f"| {r['scenario']} | {r['what']} | {r['msgit_s']:.3f} s | {r['msgit_rss_mib']:.0f} MiB | "
+                         f"{r['peer']} | {r['peer_s']:.3f} s | {r['peer_rss_mib']:.0f} MiB | {r['ratio']:.2f} | "
+                         f"{r['target'] or ''} |")
+        header = (f"Run {time.strftime('%Y-%m-%d %H:%M')} UTC on {machine['cpu']}, {machine['cores']} cores, "
+                  f"{machine['memory_mib']} MiB, Linux {machine['kernel']}; {machine['msgit']}, {machine['git']}, "
+                  f"{machine['git-lfs']}, {machine['curl']}; median of {self.args.runs} runs after a warm-up"
+                  f"{'; TINY fixtures (numbers mean nothing)' if self.args.tiny else ''}.")
+        text = header + "\n\n" + "\n".join(lines) + "\n"
+        with open(os.path.join(self.args.out, "results.md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(self.args.out, "results.json"), "w") as f:
+            json.dump({"machine": machine, "rows": self.rows, "tiny": self.args.tiny}, f, indent=2)
+        print("\n" + text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--only", default="1,2,3,4,5")
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmark-results"))
+    parser.add_argument("--msgit", default=None, help="the msgit binary (default: a release build)")
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if args.msgit is None:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "msgit"], cwd=ROOT, check=True)
+        args.msgit = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                                                 check=True, capture_output=True, text=True).stdout.strip(), "msgit")
+    bench = Bench(args)
+    bench.start()
+    bench.done = set()
+    try:
+        for n in [int(x) for x in args.only.split(",")]:
+            getattr(bench, f"scenario{n}")()
+            bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-"}[n])
+        bench.write()
+    finally:
+        bench.stop()
+
+
+if __name__ == "__main__":
+    main()
