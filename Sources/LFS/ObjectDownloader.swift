@@ -10,9 +10,9 @@ import Logging
 /// - Objects up to `wholeLimit` come in one GET; Foundation writes them to a scratch file, which
 ///   is hashed and renamed into the store.
 /// - Larger objects come in `Range` segments (about eight, of `minimumSegment` to `maximumSegment`
-///   bytes) appended, in order, to `incomplete/<oid>.part` while hashing, so a killed run leaves a
-///   prefix that the next run continues from (after hashing it again). A server that ignores
-///   `Range` (200) gives the whole object; a 416 starts over.
+///   bytes), four in flight, appended in order to `incomplete/<oid>.part` while hashing, so a killed
+///   run leaves a prefix that the next run continues from (after hashing it again). A server that
+///   ignores `Range` (200) gives the whole object; a 416 starts over.
 /// - Either way the object enters the store only if its SHA-256 and size match the pointer;
 ///   otherwise the partial file is removed and the error names the object.
 /// - One process at a time works on an object: the partial file is `flock`ed.
@@ -82,54 +82,93 @@ struct ObjectDownloader: Sendable {
         try store.insert(verified: scratch, for: pointer)
     }
 
+    /// Segments `window` at a time (several connections fill the pipe), appended strictly in order,
+    /// so the partial file is always a prefix of the object, and hashed as they are appended.
     private func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
                                   progress: @escaping @Sendable (Int64) -> Void) async throws
     {
-        var have = start
         var hasher = SHA256()
-        if have > 0 {
-            logger.debug("resuming \(pointer.oid.prefix(12)) at \(have) of \(pointer.size) bytes")
+        if start > 0 {
+            logger.debug("resuming \(pointer.oid.prefix(12)) at \(start) of \(pointer.size) bytes")
             try ObjectStore.read(partial) { hasher.update(bufferPointer: $0) }
         }
-        var restarted = false
-        let segmentSize = segmentSize(for: pointer.size)
-        while have < pointer.size {
-            let end = min(have + segmentSize, pointer.size) - 1
-            var segment = request
-            segment.setValue("bytes=\(have)-\(end)", forHTTPHeaderField: "Range")
-            let scratch = try store.scratchFile(pointer.oid)
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            let response = try await fetch(segment, to: scratch, pointer: pointer, progress: progress)
-            switch response.status {
-            case 206:
-                guard let range = ContentRange(response.header("Content-Range")), range.start == have,
-                      range.total == nil || range.total == pointer.size,
-                      let got = fileSize(scratch), got == range.end - range.start + 1, got > 0 else {
-                    throw LFSError(.protocolError, "the storage server answered a Range request for \(pointer.oid.prefix(12)) "
-                        + "with a range that does not fit (\(response.header("Content-Range") ?? "none"))")
+        let size = segmentSize(for: pointer.size)
+        let ranges = stride(from: start, to: pointer.size, by: Int(size)).map { ($0, min($0 + size, pointer.size) - 1) }
+        var have = start
+        let outcome: SegmentsOutcome = try await withThrowingTaskGroup(of: Segment.self) { group in
+            var next = 0
+            var appended = 0
+            var arrived: [Int: Segment] = [:]
+            defer { for segment in arrived.values { try? FileManager.default.removeItem(at: segment.file) } }
+            func launch() throws {
+                guard next < ranges.count, next - appended < Self.window else { return }
+                let (index, (from, to)) = (next, ranges[next])
+                next += 1
+                var segment = request
+                segment.setValue("bytes=\(from)-\(to)", forHTTPHeaderField: "Range")
+                let scratch = try store.scratchFile(pointer.oid)
+                group.addTask { [self] in
+                    do {
+                        let response = try await fetch(segment, to: scratch, pointer: pointer, progress: progress)
+                        return Segment(index: index, file: scratch, response: response)
+                    } catch {
+                        try? FileManager.default.removeItem(at: scratch)
+                        throw error
+                    }
                 }
-                let room = try space.reserve(got, on: partial, purpose: "storing \(pointer.oid.prefix(12))")
-                try append(scratch, to: partial, hashing: &hasher)
-                withExtendedLifetime(room) {}
-                have += got
-            case 200:
-                // Range ignored: this is the whole object.
-                guard try ObjectStore.verify(scratch, against: pointer) else {
-                    try? FileManager.default.removeItem(at: partial)
-                    throw mismatch(pointer, file: scratch, url: request.url)
-                }
-                try store.insert(verified: scratch, for: pointer)
-                try? FileManager.default.removeItem(at: partial)
-                return
-            case 416 where !restarted:
-                logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
-                truncate(partial.path, 0)
-                have = 0
-                hasher = SHA256()
-                restarted = true
-            default:
-                throw statusError(response, pointer)
             }
+            for _ in 0..<Self.window { try launch() }
+            while let segment = try await group.next() {
+                arrived[segment.index] = segment
+                while let ready = arrived.removeValue(forKey: appended) {
+                    defer { try? FileManager.default.removeItem(at: ready.file) }
+                    switch ready.response.status {
+                    case 206:
+                        let expected = ranges[ready.index]
+                        guard let range = ContentRange(ready.response.header("Content-Range")), range.start == expected.0,
+                              range.end == expected.1, range.total == nil || range.total == pointer.size,
+                              fileSize(ready.file) == range.end - range.start + 1 else {
+                            throw LFSError(.protocolError, "the storage server answered a Range request for \(pointer.oid.prefix(12)) "
+                                + "with a range that does not fit (\(ready.response.header("Content-Range") ?? "none"))")
+                        }
+                        let room = try space.reserve(expected.1 - expected.0 + 1, on: partial,
+                                                     purpose: "storing \(pointer.oid.prefix(12))")
+                        try append(ready.file, to: partial, hashing: &hasher)
+                        withExtendedLifetime(room) {}
+                        have = expected.1 + 1
+                        appended += 1
+                    case 200:
+                        // Range ignored: this is the whole object.
+                        group.cancelAll()
+                        return .whole(ready.file)
+                    case 416:
+                        group.cancelAll()
+                        return .restart
+                    default:
+                        throw statusError(ready.response, pointer)
+                    }
+                }
+                try launch()
+            }
+            return .appended
+        }
+        switch outcome {
+        case .whole(let file):
+            defer { try? FileManager.default.removeItem(at: file) }
+            guard try ObjectStore.verify(file, against: pointer) else {
+                try? FileManager.default.removeItem(at: partial)
+                throw mismatch(pointer, file: file, url: request.url)
+            }
+            try store.insert(verified: file, for: pointer)
+            try? FileManager.default.removeItem(at: partial)
+            return
+        case .restart:
+            guard start > 0 else { throw LFSError(.server, "the storage server refused every range of \(pointer.oid.prefix(12))") }
+            logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
+            truncate(partial.path, 0)
+            return try await downloadSegments(pointer, request: request, partial: partial, have: 0, progress: progress)
+        case .appended:
+            break
         }
         let digest = hasher.finalize().hexString
         guard digest == pointer.oid, fileSize(partial) == pointer.size else {
@@ -138,6 +177,21 @@ struct ObjectDownloader: Sendable {
                 + "(sha256 \(digest), \(have) bytes; expected \(pointer.size) bytes): discarded")
         }
         try store.insert(verified: partial, for: pointer)
+    }
+
+    /// Segment requests of one object in flight at once.
+    static let window = 4
+
+    private struct Segment: Sendable {
+        var index: Int
+        var file: URL
+        var response: HTTPClient.Response
+    }
+
+    private enum SegmentsOutcome {
+        case appended
+        case whole(URL)
+        case restart
     }
 
     /// One GET into `file`, with retries for 429/5xx and for transport failures.
@@ -165,24 +219,33 @@ struct ObjectDownloader: Sendable {
         return b - a + 1
     }
 
+    /// Appends `file` to `partial`, hashing it on the way: the bytes are hashed through a read-only
+    /// mapping and copied in the kernel, so they cross into user space once, not twice.
     private func append(_ file: URL, to partial: URL, hashing hasher: inout SHA256) throws {
-        let fd = Foundation.open(partial.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var local = hasher
-        try ObjectStore.read(file) { chunk in
-            local.update(bufferPointer: chunk)
-            var offset = 0
-            while offset < chunk.count {
-                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))")
-                }
-                offset += n
+        let input = Foundation.open(file.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var st = stat()
+        guard fstat(input, &st) == 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
+        let count = Int(st.st_size)
+        // Mapped pages count as resident memory: map 8 MiB at a time, not the whole segment.
+        let window = 8 << 20
+        var offset = 0
+        while offset < count {
+            let length = min(window, count - offset)
+            guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, input, off_t(offset)), mapped != MAP_FAILED else {
+                throw LFSError(.io, "cannot map \(file.path): \(String(cString: strerror(errno)))")
             }
+            madvise(mapped, length, MADV_SEQUENTIAL)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: mapped, count: length))
+            munmap(mapped, length)
+            offset += length
         }
-        hasher = local
+        let output = Foundation.open(partial.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        guard fstat(output, &st) == 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
+        try copyRange(from: input, to: output, count: Int64(count), at: Int64(st.st_size), name: partial.path)
     }
 
     private func storeEmptyObject(_ pointer: Pointer) throws {
