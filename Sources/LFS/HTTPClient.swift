@@ -90,12 +90,10 @@ public final class HTTPClient: Sendable {
             guard !state.isFinished else { return }
             if let location, error == nil {
                 do {
-                    try? FileManager.default.removeItem(at: destination)
-                    try FileManager.default.moveItem(at: location, to: destination)
+                    try Self.move(location, to: destination)
                 } catch {
-                    try? FileManager.default.removeItem(at: destination)
-                    let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
-                    state.finish(error: Failure.local("cannot write \(destination.path): \(Self.describe(error, fallback: reason))"))
+                    unlink(destination.path)
+                    state.finish(error: Failure.local("cannot write \(destination.path): \(error)"))
                     return
                 }
             }
@@ -329,15 +327,24 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    /// A readable reason for a file system error, with the POSIX message where there is one.
-    static func describe(_ error: any Error, fallback: String) -> String {
-        let ns = error as NSError
-        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
+    /// Moves Foundation's temporary file into place: a rename, or a copy across file systems.
+    static func move(_ source: URL, to destination: URL) throws {
+        if rename(source.path, destination.path) == 0 { return }
+        guard errno == EXDEV else { throw LFSError(.io, String(cString: strerror(errno))) }
+        let input = open(source.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw LFSError(.io, String(cString: strerror(errno))) }
+        defer { close(input) }
+        let output = open(destination.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw LFSError(.io, String(cString: strerror(errno))) }
+        defer { close(output) }
+        var st = stat()
+        fstat(input, &st)
+        do {
+            try copyRange(from: input, to: output, count: Int64(st.st_size), at: 0, name: destination.path)
+        } catch let error as LFSError {
+            // Keep just the reason ("No space left on device"): the caller names the file.
+            throw LFSError(.io, error.message.components(separatedBy: ": ").last ?? error.message)
         }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileWriteOutOfSpaceError { return String(cString: strerror(ENOSPC)) }
-        return fallback
     }
 
     /// The request to follow a redirect with: unchanged on the same origin; without any header that

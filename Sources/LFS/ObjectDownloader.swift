@@ -44,12 +44,18 @@ struct ObjectDownloader: Sendable {
             return
         }
         let request = try makeRequest(action)
-        try FileManager.default.createDirectory(at: store.incompleteDirectory, withIntermediateDirectories: true)
-        let lock = try await PartialLock.acquire(store.partialPath(for: pointer.oid), until: { store.contains(pointer) })
+        let partial = store.partialPath(for: pointer.oid)
+        // Small objects come whole into a scratch file of their own and enter the store by an atomic
+        // rename: two processes at once cost a download, never the object. Only a partial file
+        // needs a lock.
+        if pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
+            try await downloadWhole(pointer, request: request, progress: progress)
+            return
+        }
+        try Directories.ensure(store.incompleteDirectory)
+        let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
         if store.contains(pointer) { return }
-
-        let partial = store.partialPath(for: pointer.oid)
         var have = fileSize(partial) ?? 0
         if have > pointer.size {
             truncate(partial.path, 0)
@@ -57,7 +63,7 @@ struct ObjectDownloader: Sendable {
         }
         if have == 0 && pointer.size <= Self.wholeLimit {
             try await downloadWhole(pointer, request: request, progress: progress)
-            try? FileManager.default.removeItem(at: partial)
+            unlink(partial.path)
         } else {
             try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
         }
@@ -73,7 +79,7 @@ struct ObjectDownloader: Sendable {
         async throws
     {
         let scratch = try store.scratchFile(pointer.oid)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        defer { unlink(scratch.path) }
         let response = try await fetch(request, to: scratch, pointer: pointer, progress: progress)
         guard response.status == 200 else { throw statusError(response, pointer) }
         guard try ObjectStore.verify(scratch, against: pointer) else {

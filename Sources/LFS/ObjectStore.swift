@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// LFS objects on disk, in git-lfs's layout, so git-lfs sees them as its own:
 ///
@@ -104,6 +105,27 @@ public struct ObjectStore: Sendable {
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             position += off_t(n)
         }
+    }
+}
+
+/// Directories known to exist, so the hot path makes each one once per process (FileManager's
+/// createDirectory costs a dozen system calls every time).
+enum Directories {
+    private static let known = Mutex<Set<String>>([])
+
+    static func ensure(_ url: URL) throws {
+        let path = url.path
+        if known.withLock({ $0.contains(path) }) { return }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            guard errno == ENOENT else {
+                throw LFSError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            try ensure(url.deletingLastPathComponent())
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw LFSError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        known.withLock { _ = $0.insert(path) }
     }
 }
 
