@@ -12,8 +12,9 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   4. 1,000 LFS files of 16 KiB: msgit lfs pull vs git lfs pull.
   5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
 
-Each command runs --runs times (after one warm-up); the table shows the median wall time, the peak
-RSS (/usr/bin/time's maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
+Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
+writeback of an earlier one; the table shows the median wall time, the peak RSS (/usr/bin/time's
+maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
 fixture so CI can check that the script still works; its numbers mean nothing.
 """
 import argparse
@@ -81,6 +82,8 @@ class Bench:
         for i in range(self.args.runs + 1):
             if prepare:
                 prepare()
+            # Every tool starts with no writeback of an earlier run's files pending.
+            subprocess.run(["sync"])
             stats = os.path.join(self.work, "time.txt")
             full = dict(os.environ)
             full.update(self.env)
