@@ -136,15 +136,7 @@ struct LFSPass: Sendable {
 
         let report: FetchReport
         do {
-            report = try await fetcher.fetch(pending.map(\.pointer), progress: { p in
-                reporter.update {
-                    $0.phase = .lfs
-                    $0.lfsFilesDone = p.filesDone
-                    $0.lfsFilesTotal = p.filesTotal
-                    $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
-                    $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
-                }
-            }, objectDone: { pointer in
+            report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer in
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
                 for file in byOID[pointer.oid] ?? [] {
                     do {

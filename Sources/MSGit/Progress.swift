@@ -1,4 +1,5 @@
 import Foundation
+import LFS
 import Synchronization
 
 /// Where an operation is, for a progress display. A value: handlers may keep it.
@@ -60,6 +61,17 @@ final class ProgressReporter: Sendable {
             return nil
         }
         if let toSend { handler(toSend) }
+    }
+
+    /// The LFS phase's counters, from the LFS layer's progress.
+    func updateLFS(_ p: LFSProgress) {
+        update {
+            $0.phase = .lfs
+            $0.lfsFilesDone = p.filesDone
+            $0.lfsFilesTotal = p.filesTotal
+            $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
+            $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
+        }
     }
 
     /// Sends the final state whatever the throttle says.

@@ -67,15 +67,7 @@ extension GitClient {
                                                                                    credential: credential),
                                 http: http, logger: logger)
         reporter.update { $0.phase = .lfs }
-        return try await uploader.upload(items, ref: ref) { p in
-            reporter.update {
-                $0.phase = .lfs
-                $0.lfsFilesDone = p.filesDone
-                $0.lfsFilesTotal = p.filesTotal
-                $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
-                $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
-            }
-        }
+        return try await uploader.upload(items, ref: ref, progress: reporter.updateLFS)
     }
 
     /// The hub token for an LFS endpoint on the repository's origin; for another origin, only a
