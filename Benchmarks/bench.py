@@ -117,18 +117,8 @@ class Bench:
         hub = self.hub
         hubmod.create_bare(hub, name)
         work = os.path.join(self.work, "fixtures", name)
-        os.makedirs(work)
+        hubmod.model_worktree(work, "# benchmark model\n", env=self.env)
         git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
-        git("init", "-q", "--initial-branch=master")
-        with open(os.path.join(work, ".gitattributes"), "w") as f:
-            f.write("*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
-                    "tokenizer.json filter=lfs diff=lfs merge=lfs -text\n")
-        with open(os.path.join(work, "README.md"), "w") as f:
-            f.write("# benchmark model\n")
-        with open(os.path.join(work, "config.json"), "w") as f:
-            json.dump({"hidden_size": 4096}, f)
-        git("add", ".")
-        git("commit", "-q", "-m", "Initial commit")
         for path, size in files:
             hubmod.write_random(os.path.join(work, path), size, name + path)
         git("add", ".")

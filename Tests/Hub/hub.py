@@ -155,26 +155,25 @@ http {{
         # Objects of repositories named slow-* trickle out, so tests can stop a download halfway.
         location ~ ^/objects/[^/]+/slow- {{
             limit_rate 4m;
-            secure_link $arg_sig,$arg_expires;
-            secure_link_md5 "$secure_link_expires$uri {secret}";
-            if ($secure_link = "") {{ return 403; }}
-            if ($secure_link = "0") {{ return 410; }}
-            dav_methods PUT;
-            create_full_put_path on;
-            dav_access user:rw group:r all:r;
+            include {state}/presigned.conf;
         }}
 
         location /objects/ {{
-            secure_link $arg_sig,$arg_expires;
-            secure_link_md5 "$secure_link_expires$uri {secret}";
-            if ($secure_link = "") {{ return 403; }}
-            if ($secure_link = "0") {{ return 410; }}
-            dav_methods PUT;
-            create_full_put_path on;
-            dav_access user:rw group:r all:r;
+            include {state}/presigned.conf;
         }}
     }}
 }}
+"""
+
+# Presigned URLs only (nginx secure_link: ?expires=&sig=), GET with Range, PUT to upload.
+PRESIGNED_CONF = """
+secure_link $arg_sig,$arg_expires;
+secure_link_md5 "$secure_link_expires$uri {secret}";
+if ($secure_link = "") {{ return 403; }}
+if ($secure_link = "0") {{ return 410; }}
+dav_methods PUT;
+create_full_put_path on;
+dav_access user:rw group:r all:r;
 """
 
 GIFTLESS_CONF = """
@@ -240,6 +239,8 @@ def start(state, watch_pid=None, token=None):
     with open(os.path.join(state, "nginx.conf"), "w") as f:
         f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, rw_basic=basic(hub["token"]),
                                   ro_basic=basic(hub["read_only_token"]), **hub))
+    with open(os.path.join(state, "presigned.conf"), "w") as f:
+        f.write(PRESIGNED_CONF.format(**hub))
     with open(os.path.join(state, "giftless.yaml"), "w") as f:
         f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **hub))
 
@@ -423,27 +424,33 @@ def write_random(path, size, seed):
             counter += 1
 
 
+def model_worktree(work, readme, env=None):
+    """A new local repository with git-lfs, the usual model .gitattributes, README.md and
+    config.json, and a first commit."""
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    git("init", "-q", "--initial-branch=master", cwd=work, env=env)
+    git("config", "user.email", "hub@example.com", cwd=work, env=env)
+    git("config", "user.name", "Hub Fixture", cwd=work, env=env)
+    git("lfs", "install", "--local", cwd=work, env=env)
+    with open(os.path.join(work, ".gitattributes"), "w") as f:
+        f.write("*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+                "tokenizer.json filter=lfs diff=lfs merge=lfs -text\n")
+    with open(os.path.join(work, "README.md"), "w") as f:
+        f.write(readme)
+    with open(os.path.join(work, "config.json"), "w") as f:
+        json.dump({"architectures": ["SampleModel"], "hidden_size": 64}, f)
+    git("add", ".", cwd=work, env=env)
+    git("commit", "-q", "-m", "Initial commit", cwd=work, env=env)
+
+
 def make_sample(hub, name="demo/sample-model", weights_mib=8):
     """A small model repository: README and config as git blobs, weights and tokenizer in LFS, two
     commits, a tag and a second branch."""
     create_bare(hub, name)
     work = os.path.join(hub["state"], "work", name)
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
-    git("init", "-q", "--initial-branch=master", cwd=work)
-    git("config", "user.email", "hub@example.com", cwd=work)
-    git("config", "user.name", "Hub Fixture", cwd=work)
-    git("lfs", "install", "--local", cwd=work)
-    with open(os.path.join(work, ".gitattributes"), "w") as f:
-        f.write("*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
-                "tokenizer.json filter=lfs diff=lfs merge=lfs -text\n")
-    with open(os.path.join(work, "README.md"), "w") as f:
-        f.write("# sample-model\n\nA model repository for msgit's local hub.\n")
-    with open(os.path.join(work, "config.json"), "w") as f:
-        json.dump({"architectures": ["SampleModel"], "hidden_size": 64}, f)
-    git("add", ".", cwd=work)
-    git("commit", "-q", "-m", "Initial commit", cwd=work)
+    model_worktree(work, "# sample-model\n\nA model repository for msgit's local hub.\n")
     write_random(os.path.join(work, "model.safetensors"), weights_mib << 20, name + "weights")
     write_random(os.path.join(work, "tokenizer.json"), 256 << 10, name + "tokenizer")
     os.chmod(os.path.join(work, "config.json"), 0o755)
