@@ -28,7 +28,7 @@ public struct Fetcher: Sendable {
         /// Downloads at once.
         public var jobs = 8
         /// The largest `Range` segment of a resumable download (objects over 8 MiB are segmented).
-        public var segmentSize: Int64 = 64 << 20
+        public var segmentSize: Int64 = 16 << 20
         public var retry = RetryPolicy()
         public init() {}
     }

@@ -102,6 +102,23 @@ public final class HTTPClient: Sendable {
         return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
     }
 
+    /// Sends `request` and hands the body of an answer that `accept` takes to `write`, chunk by
+    /// chunk, in order, on the session's delegate queue (one call at a time), as it arrives: nothing
+    /// is buffered in a file of Foundation's, and the bytes cross into user space once. An answer
+    /// `accept` refuses is not read: its status and headers come back with an empty body. An error
+    /// thrown by `write` cancels the task and is thrown from here as it is.
+    ///
+    /// FoundationNetworking queues delivered data for the delegate without back-pressure, so the
+    /// bytes held in memory at once are bounded only by the length of the answer: callers keep
+    /// each request to a bounded `Range`.
+    public func stream(_ request: URLRequest, accept: @escaping @Sendable (HTTPURLResponse) -> Bool,
+                       write: @escaping @Sendable (Data) throws -> Void,
+                       progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
+        let task = session.dataTask(with: request)
+        let state = TaskState(limit: 0, stream: TaskState.Stream(accept: accept, write: write))
+        return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
+    }
+
     private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
                      sent: Bool = false, register: () -> Void) async throws -> Response {
         try Task.checkCancellation()
@@ -177,6 +194,13 @@ public final class HTTPClient: Sendable {
     final class TaskState: Sendable {
         enum Reason: Sendable {
             case timeout(Int), cancelled, unauthorized(HTTPURLResponse), insecureRedirect(String, String)
+            /// The stream's `write` threw.
+            case sink(any Error)
+        }
+        /// A body handed to the caller as it arrives (`HTTPClient.stream`).
+        struct Stream: Sendable {
+            var accept: @Sendable (HTTPURLResponse) -> Bool
+            var write: @Sendable (Data) throws -> Void
         }
         private struct Inner {
             var continuation: CheckedContinuation<Response, any Error>?
@@ -189,8 +213,12 @@ public final class HTTPClient: Sendable {
         }
         private let inner = Mutex(Inner())
         let limit: Int
+        let stream: Stream?
 
-        init(limit: Int) { self.limit = limit }
+        init(limit: Int, stream: Stream? = nil) {
+            self.limit = limit
+            self.stream = stream
+        }
 
         var isFinished: Bool { inner.withLock { $0.result != nil } }
 
@@ -261,6 +289,7 @@ public final class HTTPClient: Sendable {
             case .cancelled: return .failure(Failure.cancelled)
             case .unauthorized(let http): return .success(wrap(http, Data()))
             case .insecureRedirect(let from, let to): return .failure(Failure.insecureRedirect(from: from, to: to))
+            case .sink(let error): return .failure(error)
             case nil: break
             }
             if s.tooLarge { return .failure(Failure.transport("response body larger than allowed")) }
@@ -312,12 +341,30 @@ public final class HTTPClient: Sendable {
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-            state(dataTask)?.received(response)
+            guard let state = state(dataTask) else { return completionHandler(.allow) }
+            state.received(response)
+            if let stream = state.stream, let http = response as? HTTPURLResponse, !stream.accept(http) {
+                // Not the answer the caller streams (an error, a 200 to a Range request): return
+                // its status without reading the body.
+                state.finish(response: response, error: nil)
+                completionHandler(.cancel)
+                return
+            }
             completionHandler(.allow)
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            if state(dataTask)?.append(data) == false { dataTask.cancel() }
+            guard let state = state(dataTask) else { return }
+            if let stream = state.stream {
+                guard !state.isFinished else { return }
+                do {
+                    try stream.write(data)
+                } catch {
+                    state.cancel(dataTask, reason: .sink(error))
+                }
+            } else if !state.append(data) {
+                dataTask.cancel()
+            }
         }
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {

@@ -4,15 +4,22 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import Synchronization
 
 /// Downloads one object from its `download` action into the store, verified.
 ///
-/// - Objects up to `wholeLimit` come in one GET; Foundation writes them to a scratch file, which
-///   is hashed and renamed into the store.
+/// - Bodies are streamed (`HTTPClient.stream`) straight into our own files: no temporary file of
+///   Foundation's, no second copy.
+/// - Objects up to `wholeLimit` come in one GET into a scratch file, hashed as they arrive, and
+///   enter the store by a rename.
 /// - Larger objects come in `Range` segments (about eight, of `minimumSegment` to `maximumSegment`
-///   bytes), four in flight, appended in order to `incomplete/<oid>.part` while hashing, so a killed
-///   run leaves a prefix that the next run continues from (after hashing it again). A server that
-///   ignores `Range` (200) gives the whole object; a 416 starts over.
+///   bytes), `window` in flight, each written at its own offset of `incomplete/<oid>.part`. The
+///   segments are hashed in order as the contiguous prefix grows, and the prefix's length is kept
+///   in `incomplete/<oid>.part.length`, so a killed run leaves a prefix the next run continues
+///   from (hashing it again; whatever lies beyond it is cut off). A run that stops without being
+///   killed (an error, a cancel) cuts the file to its prefix itself and drops the length file.
+///   A server that ignores `Range` (200) gives the whole object, through a download task; a 416
+///   starts over.
 /// - Either way the object enters the store only if its SHA-256 and size match the pointer;
 ///   otherwise the partial file is removed and the error names the object.
 /// - One process at a time works on an object: the partial file is `flock`ed.
@@ -22,12 +29,15 @@ struct ObjectDownloader: Sendable {
     /// The LFS endpoint; hrefs on its origin may get `hubAuthorization`, others never do.
     let endpoint: URL
     let hubAuthorization: String?
-    /// The largest segment; objects up to `wholeLimit` are not segmented.
+    /// The largest segment; objects up to `wholeLimit` are not segmented. Streamed segments are
+    /// held in memory as far as the disk lags behind the network, so this also bounds memory.
     let maximumSegment: Int64
     let retry: RetryPolicy
     let space: SpaceGuard
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
+    /// Segment requests of one object in flight at once.
+    static let window = 4
 
     func segmentSize(for size: Int64) -> Int64 {
         min(max(size / 8, Self.minimumSegment), max(maximumSegment, Self.minimumSegment))
@@ -56,14 +66,10 @@ struct ObjectDownloader: Sendable {
         let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
         if store.contains(pointer) { return }
-        var have = fileSize(partial) ?? 0
-        if have > pointer.size {
-            truncate(partial.path, 0)
-            have = 0
-        }
+        let have = PartialFile.prefix(partial, size: pointer.size)
         if have == 0 && pointer.size <= Self.wholeLimit {
             try await downloadWhole(pointer, request: request, progress: progress)
-            unlink(partial.path)
+            PartialFile.remove(partial)
         } else {
             try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
         }
@@ -75,183 +81,201 @@ struct ObjectDownloader: Sendable {
         try Uploader.request(for: action, method: "GET", endpoint: endpoint, hubAuthorization: hubAuthorization)
     }
 
+    /// One GET of the whole object into a scratch file, hashed as it arrives, renamed into the store.
     private func downloadWhole(_ pointer: Pointer, request: URLRequest, progress: @escaping @Sendable (Int64) -> Void)
         async throws
     {
         let scratch = try store.scratchFile(pointer.oid)
-        defer { unlink(scratch.path) }
-        let response = try await fetch(request, to: scratch, pointer: pointer, progress: progress)
-        guard response.status == 200 else { throw statusError(response, pointer) }
-        guard try ObjectStore.verify(scratch, against: pointer) else {
-            throw mismatch(pointer, file: scratch, url: request.url)
+        let fd = open(scratch.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot write \(scratch.path): \(String(cString: strerror(errno)))") }
+        var closed = false
+        defer {
+            if !closed { close(fd) }
+            unlink(scratch.path)
         }
+        let room = try space.reserve(pointer.size, on: scratch, purpose: "storing \(pointer.oid.prefix(12))")
+        defer { withExtendedLifetime(room) {} }
+        let sink = FileSink(fd: fd, name: scratch.path, offset: 0, length: pointer.size, hashing: true)
+        defer { sink.close() }
+        let response = try await fetch(request, pointer: pointer, progress: progress, sink: sink) { $0.statusCode == 200 }
+        guard response.status == 200 else { throw statusError(response, pointer) }
+        sink.close()
+        let (written, digest) = sink.result
+        guard written == pointer.size, digest == pointer.oid else {
+            throw mismatch(pointer, digest: digest ?? "?", bytes: written)
+        }
+        closed = true
+        close(fd)
         try store.insert(verified: scratch, for: pointer)
     }
 
-    /// Segments `window` at a time (several connections fill the pipe), appended strictly in order,
-    /// so the partial file is always a prefix of the object, and hashed as they are appended.
+    /// Segments `window` at a time (several connections fill the pipe), each written at its offset
+    /// of the partial file; the prefix is hashed and recorded as it grows.
     private func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
                                   progress: @escaping @Sendable (Int64) -> Void) async throws
     {
+        let fd = open(partial.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        // The length is on disk before any byte lands beyond it; nothing past it is kept.
+        try PartialFile.record(start, for: partial)
+        ftruncate(fd, off_t(start))
         var hasher = SHA256()
         if start > 0 {
             logger.debug("resuming \(pointer.oid.prefix(12)) at \(start) of \(pointer.size) bytes")
-            try ObjectStore.read(partial) { hasher.update(bufferPointer: $0) }
+            try ObjectStore.read(partial, count: start) { hasher.update(bufferPointer: $0) }
         }
+        let room = try space.reserve(pointer.size - start, on: partial, purpose: "storing \(pointer.oid.prefix(12))")
+        defer { withExtendedLifetime(room) {} }
         let size = segmentSize(for: pointer.size)
         let ranges = stride(from: start, to: pointer.size, by: Int(size)).map { ($0, min($0 + size, pointer.size) - 1) }
         var have = start
-        let outcome: SegmentsOutcome = try await withThrowingTaskGroup(of: Segment.self) { group in
-            var next = 0
-            var appended = 0
-            var arrived: [Int: Segment] = [:]
-            defer { for segment in arrived.values { try? FileManager.default.removeItem(at: segment.file) } }
-            func launch() throws {
-                guard next < ranges.count, next - appended < Self.window else { return }
-                let (index, (from, to)) = (next, ranges[next])
-                next += 1
-                var segment = request
-                segment.setValue("bytes=\(from)-\(to)", forHTTPHeaderField: "Range")
-                let scratch = try store.scratchFile(pointer.oid)
-                group.addTask { [self] in
-                    do {
-                        let response = try await fetch(segment, to: scratch, pointer: pointer, progress: progress)
-                        return Segment(index: index, file: scratch, response: response)
-                    } catch {
-                        try? FileManager.default.removeItem(at: scratch)
-                        throw error
-                    }
-                }
-            }
-            for _ in 0..<Self.window { try launch() }
-            while let segment = try await group.next() {
-                arrived[segment.index] = segment
-                while let ready = arrived.removeValue(forKey: appended) {
-                    defer { try? FileManager.default.removeItem(at: ready.file) }
-                    switch ready.response.status {
-                    case 206:
-                        let expected = ranges[ready.index]
-                        guard let range = ContentRange(ready.response.header("Content-Range")), range.start == expected.0,
-                              range.end == expected.1, range.total == nil || range.total == pointer.size,
-                              fileSize(ready.file) == range.end - range.start + 1 else {
-                            throw LFSError(.protocolError, "the storage server answered a Range request for \(pointer.oid.prefix(12)) "
-                                + "with a range that does not fit (\(ready.response.header("Content-Range") ?? "none"))")
+        let outcome: SegmentsOutcome
+        do {
+            outcome = try await withThrowingTaskGroup(of: Segment.self) { group in
+                var next = 0
+                var done = 0
+                var arrived: [Int: Segment] = [:]
+                var sinks: [FileSink] = []
+                // No write may land after the descriptor is closed (or the file cut): every sink
+                // is shut before this returns, whatever happens.
+                defer { for sink in sinks { sink.close() } }
+                func launch() {
+                    guard next < ranges.count, next - done < Self.window else { return }
+                    let (index, (from, to)) = (next, ranges[next])
+                    next += 1
+                    var segment = request
+                    segment.setValue("bytes=\(from)-\(to)", forHTTPHeaderField: "Range")
+                    let sink = FileSink(fd: fd, name: partial.path, offset: from, length: to - from + 1, hashing: false)
+                    sinks.append(sink)
+                    group.addTask { [self] in
+                        let response = try await fetch(segment, pointer: pointer, progress: progress, sink: sink) { http in
+                            http.statusCode == 206 && ContentRange(http.value(forHTTPHeaderField: "Content-Range"))
+                                .map { $0.start == from && $0.end == to && ($0.total == nil || $0.total == pointer.size) } == true
                         }
-                        let room = try space.reserve(expected.1 - expected.0 + 1, on: partial,
-                                                     purpose: "storing \(pointer.oid.prefix(12))")
-                        try append(ready.file, to: partial, hashing: &hasher)
-                        withExtendedLifetime(room) {}
-                        have = expected.1 + 1
-                        appended += 1
-                    case 200:
-                        // Range ignored: this is the whole object.
-                        group.cancelAll()
-                        return .whole(ready.file)
-                    case 416:
-                        group.cancelAll()
-                        return .restart
-                    default:
-                        throw statusError(ready.response, pointer)
+                        sink.close()
+                        return Segment(index: index, response: response, written: sink.result.written)
                     }
                 }
-                try launch()
+                for _ in 0..<Self.window { launch() }
+                while let segment = try await group.next() {
+                    arrived[segment.index] = segment
+                    while let ready = arrived.removeValue(forKey: done) {
+                        let (from, to) = ranges[ready.index]
+                        switch ready.response.status {
+                        case 206 where ready.written == to - from + 1:
+                            try ObjectStore.read(partial, from: UInt64(from), count: to - from + 1) {
+                                hasher.update(bufferPointer: $0)
+                            }
+                            have = to + 1
+                            try PartialFile.record(have, for: partial)
+                            done += 1
+                        case 206:
+                            let range = ready.response.header("Content-Range") ?? "none"
+                            throw LFSError(.protocolError, "the storage server answered a Range request for "
+                                + "\(pointer.oid.prefix(12)) with a range that does not fit (\(range), "
+                                + "\(ready.written) bytes for bytes \(from)-\(to))")
+                        case 200:
+                            // Range ignored: the server only gives the whole object.
+                            group.cancelAll()
+                            return .ignoredRange
+                        case 416:
+                            group.cancelAll()
+                            return .restart
+                        default:
+                            throw statusError(ready.response, pointer)
+                        }
+                    }
+                    launch()
+                }
+                return .complete
             }
-            return .appended
+        } catch let error as LFSError where error.kind == .integrity {
+            PartialFile.remove(partial)
+            throw error
+        } catch {
+            // Stopped (cancelled, a failed segment): keep exactly the verified-in-order prefix.
+            ftruncate(fd, off_t(have))
+            PartialFile.forgetLength(partial)
+            throw error
         }
         switch outcome {
-        case .whole(let file):
-            defer { try? FileManager.default.removeItem(at: file) }
-            guard try ObjectStore.verify(file, against: pointer) else {
-                try? FileManager.default.removeItem(at: partial)
-                throw mismatch(pointer, file: file, url: request.url)
-            }
-            try store.insert(verified: file, for: pointer)
-            try? FileManager.default.removeItem(at: partial)
+        case .ignoredRange:
+            logger.info("the storage server ignored Range for \(pointer.oid.prefix(12)); downloading it whole")
+            PartialFile.remove(partial)
+            try await downloadWholeThroughFile(pointer, request: request, progress: progress)
             return
         case .restart:
             guard start > 0 else { throw LFSError(.server, "the storage server refused every range of \(pointer.oid.prefix(12))") }
             logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
-            truncate(partial.path, 0)
+            try PartialFile.record(0, for: partial)
             return try await downloadSegments(pointer, request: request, partial: partial, have: 0, progress: progress)
-        case .appended:
+        case .complete:
             break
         }
         let digest = hasher.finalize().hexString
-        guard digest == pointer.oid, fileSize(partial) == pointer.size else {
-            try? FileManager.default.removeItem(at: partial)
-            throw LFSError(.integrity, "the content received for \(pointer.oid) does not match its pointer "
-                + "(sha256 \(digest), \(have) bytes; expected \(pointer.size) bytes): discarded")
+        guard digest == pointer.oid, have == pointer.size else {
+            PartialFile.remove(partial)
+            throw mismatch(pointer, digest: digest, bytes: have)
         }
+        ftruncate(fd, off_t(pointer.size))
         try store.insert(verified: partial, for: pointer)
+        PartialFile.forgetLength(partial)
     }
-
-    /// Segment requests of one object in flight at once.
-    static let window = 4
 
     private struct Segment: Sendable {
         var index: Int
-        var file: URL
         var response: HTTPClient.Response
+        var written: Int64
     }
 
     private enum SegmentsOutcome {
-        case appended
-        case whole(URL)
+        case complete
+        case ignoredRange
         case restart
     }
 
-    /// One GET into `file`, with retries for 429/5xx and for transport failures.
-    private func fetch(_ request: URLRequest, to file: URL, pointer: Pointer,
-                       progress: @escaping @Sendable (Int64) -> Void) async throws -> HTTPClient.Response {
+    /// A large object from a server that ignores `Range`: a download task, whose temporary file
+    /// keeps memory bounded however far the disk lags (a stream of the whole object would not).
+    private func downloadWholeThroughFile(_ pointer: Pointer, request: URLRequest,
+                                          progress: @escaping @Sendable (Int64) -> Void) async throws {
+        let scratch = try store.scratchFile(pointer.oid)
+        defer { unlink(scratch.path) }
         let host = request.url?.redactedForRedirect ?? "?"
-        // At most the object's remaining size lands in Foundation's temporary file.
-        let expected = request.value(forHTTPHeaderField: "Range").flatMap(Self.rangeLength) ?? pointer.size
-        let reservation = try space.reserve(expected, on: SpaceGuard.foundationTemporaryDirectory,
+        let reservation = try space.reserve(pointer.size, on: SpaceGuard.foundationTemporaryDirectory,
                                             purpose: "downloading \(pointer.oid.prefix(12)) (set TMPDIR elsewhere)")
         defer { withExtendedLifetime(reservation) {} }
-        return try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
+        let response = try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
             let counter = ProgressCounter(progress)
-            let response = try await http.download(request, to: file) { counter.report(total: $0) }
-            // The watchdog samples every 100 ms; a short download ends between two samples.
-            counter.report(total: fileSize(file) ?? 0)
+            let response = try await http.download(request, to: scratch) { counter.report(total: $0) }
+            counter.report(total: fileSize(scratch) ?? 0)
             return response
         }
+        guard response.status == 200 else { throw statusError(response, pointer) }
+        var hasher = SHA256()
+        try ObjectStore.read(scratch) { hasher.update(bufferPointer: $0) }
+        let digest = hasher.finalize().hexString
+        let bytes = fileSize(scratch) ?? 0
+        guard digest == pointer.oid, bytes == pointer.size else { throw mismatch(pointer, digest: digest, bytes: bytes) }
+        try store.insert(verified: scratch, for: pointer)
     }
 
-    /// The length of a "bytes=a-b" range.
-    static func rangeLength(_ header: String) -> Int64? {
-        let bounds = header.dropFirst("bytes=".count).split(separator: "-")
-        guard bounds.count == 2, let a = Int64(bounds[0]), let b = Int64(bounds[1]) else { return nil }
-        return b - a + 1
-    }
-
-    /// Appends `file` to `partial`, hashing it on the way: the bytes are hashed through a read-only
-    /// mapping and copied in the kernel, so they cross into user space once, not twice.
-    private func append(_ file: URL, to partial: URL, hashing hasher: inout SHA256) throws {
-        let input = Foundation.open(file.path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        var st = stat()
-        guard fstat(input, &st) == 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
-        let count = Int(st.st_size)
-        // Mapped pages count as resident memory: map 8 MiB at a time, not the whole segment.
-        let window = 8 << 20
-        var offset = 0
-        while offset < count {
-            let length = min(window, count - offset)
-            guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, input, off_t(offset)), mapped != MAP_FAILED else {
-                throw LFSError(.io, "cannot map \(file.path): \(String(cString: strerror(errno)))")
-            }
-            madvise(mapped, length, MADV_SEQUENTIAL)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: mapped, count: length))
-            munmap(mapped, length)
-            offset += length
+    /// One streamed GET into `sink`, with retries for 429/5xx and for transport failures (each
+    /// attempt starts the sink over).
+    private func fetch(_ request: URLRequest, pointer: Pointer, progress: @escaping @Sendable (Int64) -> Void,
+                       sink: FileSink, accept: @escaping @Sendable (HTTPURLResponse) -> Bool)
+        async throws -> HTTPClient.Response
+    {
+        let host = request.url?.redactedForRedirect ?? "?"
+        return try await retry.run("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
+            sink.reset()
+            let counter = ProgressCounter(progress)
+            let response = try await http.stream(request, accept: accept, write: { try sink.write($0) },
+                                                 progress: { counter.report(total: $0) })
+            // The watchdog samples every 100 ms; a short download ends between two samples.
+            counter.report(total: sink.result.written)
+            return response
         }
-        let output = Foundation.open(partial.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        guard fstat(output, &st) == 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
-        try copyRange(from: input, to: output, count: Int64(count), at: Int64(st.st_size), name: partial.path)
     }
 
     private func storeEmptyObject(_ pointer: Pointer) throws {
@@ -272,11 +296,114 @@ struct ObjectDownloader: Sendable {
         }
     }
 
-    private func mismatch(_ pointer: Pointer, file: URL, url: URL?) -> LFSError {
-        var hasher = SHA256()
-        try? ObjectStore.read(file) { hasher.update(bufferPointer: $0) }
-        return LFSError(.integrity, "the content received for \(pointer.oid) does not match its pointer "
-            + "(sha256 \(hasher.finalize().hexString), \(fileSize(file) ?? 0) bytes; expected \(pointer.size) bytes): discarded")
+    private func mismatch(_ pointer: Pointer, digest: String, bytes: Int64) -> LFSError {
+        LFSError(.integrity, "the content received for \(pointer.oid) does not match its pointer "
+            + "(sha256 \(digest), \(bytes) bytes; expected \(pointer.size) bytes): discarded")
+    }
+}
+
+/// Where a streamed body goes: `length` bytes at `offset` of an open file, hashed on the way when
+/// asked. Written on the session's delegate queue, read by the downloader; `close` makes every
+/// later write a no-op, so a late chunk never lands in a file the downloader has moved on from.
+final class FileSink: Sendable {
+    private struct State {
+        var open = true
+        var written: Int64 = 0
+        var hasher: SHA256?
+    }
+    private let state: Mutex<State>
+    private let fd: Int32
+    private let name: String
+    private let offset: Int64
+    private let length: Int64
+    private let hashing: Bool
+
+    init(fd: Int32, name: String, offset: Int64, length: Int64, hashing: Bool) {
+        self.fd = fd
+        self.name = name
+        self.offset = offset
+        self.length = length
+        self.hashing = hashing
+        state = Mutex(State(hasher: hashing ? SHA256() : nil))
+    }
+
+    /// Starts over (a retried request).
+    func reset() {
+        state.withLock { s in
+            s.written = 0
+            s.hasher = hashing ? SHA256() : nil
+        }
+    }
+
+    func write(_ data: Data) throws {
+        try state.withLock { s in
+            guard s.open else { return }
+            guard s.written + Int64(data.count) <= length else {
+                throw LFSError(.integrity, "the storage server sent more than the \(length) bytes asked for: discarded")
+            }
+            try data.withUnsafeBytes { bytes in
+                var done = 0
+                while done < bytes.count {
+                    let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + s.written) + off_t(done))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw LFSError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
+                    }
+                    done += n
+                }
+                s.hasher?.update(bufferPointer: bytes)
+            }
+            s.written += Int64(data.count)
+        }
+    }
+
+    func close() {
+        state.withLock { $0.open = false }
+    }
+
+    /// Bytes written, and their SHA-256 when hashing (call after `close`).
+    var result: (written: Int64, digest: String?) {
+        state.withLock { s in (s.written, s.hasher.map { $0.finalize().hexString }) }
+    }
+}
+
+/// The resume state of a segmented download: `<oid>.part` and, while segments may be written
+/// beyond its verified prefix, `<oid>.part.length` with that prefix's length.
+enum PartialFile {
+    static func lengthFile(_ partial: URL) -> URL { URL(fileURLWithPath: partial.path + ".length") }
+
+    /// Where a download of `partial` continues: the recorded length if there is one (what lies
+    /// beyond it may have holes), else the file's size (a file cut to its prefix).
+    static func prefix(_ partial: URL, size: Int64) -> Int64 {
+        guard let actual = fileSize(partial) else { return 0 }
+        var have = actual
+        if let text = try? String(contentsOf: lengthFile(partial), encoding: .utf8) {
+            have = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        return have <= min(actual, size) && have >= 0 ? have : 0
+    }
+
+    /// Records the prefix length: written to a new file and renamed over the old one.
+    static func record(_ length: Int64, for partial: URL) throws {
+        let file = lengthFile(partial)
+        let scratch = file.path + ".new"
+        let fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot write \(scratch): \(String(cString: strerror(errno)))") }
+        let text = Array("\(length)\n".utf8)
+        let n = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard n == text.count, rename(scratch, file.path) == 0 else {
+            throw LFSError(.io, "cannot write \(file.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func forgetLength(_ partial: URL) {
+        unlink(lengthFile(partial).path)
+    }
+
+    static func remove(_ partial: URL) {
+        unlink(partial.path)
+        forgetLength(partial)
     }
 }
 

@@ -47,7 +47,7 @@ public struct ObjectStore: Sendable {
 
     /// A new scratch file name in `tmp/` (nothing created).
     public func scratchFile(_ label: String) throws -> URL {
-        try FileManager.default.createDirectory(at: tmpDirectory, withIntermediateDirectories: true)
+        try Directories.ensure(tmpDirectory)
         return tmpDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
     }
 
@@ -67,8 +67,7 @@ public struct ObjectStore: Sendable {
     /// Moves a verified file into place. An object already there (another process, a rerun) wins.
     func insert(verified file: URL, for pointer: Pointer) throws {
         let destination = path(for: pointer.oid)
-        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(),
-                                                withIntermediateDirectories: true)
+        try Directories.ensure(destination.deletingLastPathComponent())
         if contains(pointer) {
             try? FileManager.default.removeItem(at: file)
             return
@@ -86,8 +85,10 @@ public struct ObjectStore: Sendable {
         return hasher.finalize().hexString == pointer.oid
     }
 
-    /// Calls `body` with the file's bytes, 4 MiB at a time.
-    static func read(_ file: URL, from offset: UInt64 = 0, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Calls `body` with the file's bytes from `offset` (`count` of them, or to the end), 4 MiB at a
+    /// time; fewer than `count` is an error.
+    static func read(_ file: URL, from offset: UInt64 = 0, count: Int64? = nil,
+                     _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -95,13 +96,18 @@ public struct ObjectStore: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
         var position = off_t(offset)
-        while true {
-            let n = pread(fd, buffer.baseAddress, size, position)
+        var remaining = count ?? Int64.max
+        while remaining > 0 {
+            let n = pread(fd, buffer.baseAddress, Int(min(Int64(size), remaining)), position)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))")
             }
-            if n == 0 { return }
+            if n == 0 {
+                guard count == nil else { throw LFSError(.io, "cannot read \(file.path): it ends early") }
+                return
+            }
+            remaining -= Int64(n)
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             position += off_t(n)
         }

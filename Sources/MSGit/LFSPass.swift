@@ -15,7 +15,7 @@ public struct LFSOptions: Sendable {
     /// Downloads at once.
     public var jobs = 8
     /// The largest segment of a resumable download (objects over 8 MiB come in segments).
-    public var segmentSize: Int64 = 64 << 20
+    public var segmentSize: Int64 = 16 << 20
 
     public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8) {
         self.enabled = enabled

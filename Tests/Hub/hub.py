@@ -158,6 +158,13 @@ http {{
             include {state}/presigned.conf;
         }}
 
+        # Objects of repositories named norange-* come whole whatever Range asks (as from a
+        # server without range support).
+        location ~ ^/objects/[^/]+/norange- {{
+            max_ranges 0;
+            include {state}/presigned.conf;
+        }}
+
         location /objects/ {{
             include {state}/presigned.conf;
         }}

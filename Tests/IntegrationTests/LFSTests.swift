@@ -82,13 +82,13 @@ import Testing
         let pid = try Spawn.start([Paths.msgit, "-C", dir, "lfs", "pull", "-I", "model.safetensors", "-q"], env: hub.env)
         var had: Int64 = 0
         for _ in 0..<1000 {
-            had = Spawn.size(partial)
+            had = Spawn.partialPrefix(partial)
             if had >= Int64(size / 3) { break }
             usleep(10_000)
         }
         kill(pid, SIGKILL)
         _ = Spawn.wait(pid)
-        had = Spawn.size(partial)
+        had = Spawn.partialPrefix(partial)
         #expect(had >= Int64(size / 3) && had < Int64(size), "partial: \(had)")
         #expect(Files.read(dir + "/model.safetensors").hasPrefix("version "), "the work tree never holds a partial file")
 
@@ -116,6 +116,24 @@ import Testing
         #expect(starts.count == lines.count && starts.min() == had, "\(lines)")
         #expect(sent == Int64(size) - had, "sent \(sent), had \(had)")
         #expect(try Git.run(["status", "--porcelain"], in: dir) == "")
+    }
+
+    @Test func aStorageServerThatIgnoresRangeStillGivesEveryObject() throws {
+        // norange-* objects are served whole (200) whatever Range asks.
+        let repo = try Fixtures.lfsModel("norange", name: "test/norange-\(UUID().uuidString.prefix(8).lowercased())",
+                                         bigSize: 12 << 20)
+        let oid = try Fixtures.oid(of: "model.safetensors", in: repo.worktree)
+        let dir = Paths.scratch("lfs") + "/repo"
+        let mark = hub.logSize(hub.storage_access_log)
+        let result = Shell.msgit(["clone", repo.url, dir], env: hub.env)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(Files.data(dir + "/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+        // The segment requests were answered 200 and given up; one GET without Range brought it.
+        let lines = hub.logLines(hub.storage_access_log, since: mark).filter { $0.contains(oid) }
+        #expect(lines.contains { $0.contains("range=\"bytes=") } && lines.contains { $0.contains("range=\"-\"") }, "\(lines)")
+        #expect(lines.allSatisfy { $0.contains("\" 200 ") }, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/.git/lfs/incomplete/\(oid).part"))
+        #expect(try Git.run(["lfs", "fsck"], in: dir).contains("OK"))
     }
 
     @Test func corruptObjectOnTheServerIsNamedAndNothingUnverifiedIsKept() throws {
@@ -254,5 +272,14 @@ enum Spawn {
 
     static func size(_ path: String) -> Int64 {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// The verified prefix of a partial LFS download: the length recorded beside it while segments
+    /// are written beyond it, else the file's size.
+    static func partialPrefix(_ path: String) -> Int64 {
+        if let text = try? String(contentsOfFile: path + ".length", encoding: .utf8) {
+            return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        return size(path)
     }
 }
