@@ -28,8 +28,12 @@ public struct Fetcher: Sendable {
         /// Downloads at once.
         public var jobs = 8
         /// The largest `Range` segment of a resumable download (objects over 8 MiB are segmented).
-        public var segmentSize: Int64 = 16 << 20
+        /// `ObjectDownloader.window` segments are in flight per object, and their bytes may wait in
+        /// memory while the disk catches up: this bounds memory, not just request sizes.
+        public var segmentSize: Int64 = 4 << 20
         public var retry = RetryPolicy()
+        /// Write each fresh download's work-tree copy as it arrives (see `objectDone`).
+        public var checkoutCopies = false
         public init() {}
     }
 
@@ -47,9 +51,11 @@ public struct Fetcher: Sendable {
         var client = BatchClient(endpoint: endpoint, authorization: authorization, http: http, logger: logger)
         client.retry = options.retry
         batch = client
-        downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
-                                      maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
-                                      logger: logger)
+        var downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
+                                          maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
+                                          logger: logger)
+        downloader.checkoutCopies = options.checkoutCopies
+        self.downloader = downloader
         self.options = options
         self.logger = logger
     }
@@ -57,10 +63,12 @@ public struct Fetcher: Sendable {
     public var store: ObjectStore { downloader.store }
 
     /// Brings every object of `pointers` into the store. Never throws for one object: per-object
-    /// failures are in the report. Throws for what stops everything: the batch endpoint refusing
+    /// failures are in the report. `objectDone` is called as each object is in the store, with the
+    /// verified work-tree copy written beside it when `checkoutCopies` asked for one: a file in the
+    /// store's `tmp/` the callback may rename into place, and which is removed after it returns. Throws for what stops everything: the batch endpoint refusing
     /// the credentials or not answering, and cancellation.
     public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
-                      objectDone: (@Sendable (Pointer) -> Void)? = nil) async throws -> FetchReport {
+                      objectDone: (@Sendable (Pointer, _ checkoutCopy: URL?) -> Void)? = nil) async throws -> FetchReport {
         var unique: [String: Pointer] = [:]
         for pointer in pointers { unique[pointer.oid] = pointer }
         var report = FetchReport()
@@ -68,7 +76,7 @@ public struct Fetcher: Sendable {
         for pointer in unique.values.sorted(by: { $0.oid < $1.oid }) {
             if store.contains(pointer) {
                 report.alreadyPresent += 1
-                objectDone?(pointer)
+                objectDone?(pointer, nil)
             } else {
                 missing.append(pointer)
             }
@@ -93,7 +101,7 @@ public struct Fetcher: Sendable {
             }
         }
 
-        try await withThrowingTaskGroup(of: (Pointer, Result<Void, LFSError>).self) { group in
+        try await withThrowingTaskGroup(of: (Pointer, Result<URL?, LFSError>).self) { group in
             var pending = work[...]
             func addNext() {
                 guard let (pointer, answer) = pending.popFirst() else { return }
@@ -102,10 +110,11 @@ public struct Fetcher: Sendable {
             for _ in 0..<max(1, options.jobs) { addNext() }
             while let (pointer, outcome) = try await group.next() {
                 switch outcome {
-                case .success:
+                case .success(let copy):
                     report.downloaded += 1
                     report.downloadedBytes += pointer.size
-                    objectDone?(pointer)
+                    objectDone?(pointer, copy)
+                    if let copy { unlink(copy.path) }
                 case .failure(let error) where error.kind == .cancelled:
                     throw CancellationError()
                 case .failure(let error):
@@ -119,7 +128,7 @@ public struct Fetcher: Sendable {
 
     /// One object, asking the batch API again when its action expired before it could start.
     private func download(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker) async
-        -> Result<Void, LFSError>
+        -> Result<URL?, LFSError>
     {
         do {
             var action = answer.action("download")
@@ -130,9 +139,9 @@ public struct Fetcher: Sendable {
                 action = again.first?.action("download", margin: 0)
             }
             guard let action else { return .failure(LFSError(.server, "the LFS server gave no usable download action")) }
-            try await downloader.download(pointer, action: action) { tracker.bytes($0) }
+            let copy = try await downloader.download(pointer, action: action) { tracker.bytes($0) }
             tracker.fileDone(pointer)
-            return .success(())
+            return .success(copy)
         } catch let error as LFSError {
             tracker.fileFailed(pointer)
             return .failure(error)

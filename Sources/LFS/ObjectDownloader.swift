@@ -12,8 +12,8 @@ import Synchronization
 ///   Foundation's, no second copy.
 /// - Objects up to `wholeLimit` come in one GET into a scratch file, hashed as they arrive, and
 ///   enter the store by a rename.
-/// - Larger objects come in `Range` segments (about eight, of `minimumSegment` to `maximumSegment`
-///   bytes), `window` in flight, each written at its own offset of `incomplete/<oid>.part`. The
+/// - Larger objects come in `Range` segments (an eighth of the object, at least `minimumSegment`
+///   and at most `maximumSegment` bytes), `window` in flight, each written at its own offset of `incomplete/<oid>.part`. The
 ///   segments are hashed in order as the contiguous prefix grows, and the prefix's length is kept
 ///   in `incomplete/<oid>.part.length`, so a killed run leaves a prefix the next run continues
 ///   from (hashing it again; whatever lies beyond it is cut off). A run that stops without being
@@ -22,6 +22,11 @@ import Synchronization
 ///   starts over.
 /// - Either way the object enters the store only if its SHA-256 and size match the pointer;
 ///   otherwise the partial file is removed and the error names the object.
+/// - With `checkoutCopies`, a download that starts from nothing also writes every chunk, in the
+///   same call and at the same offset, to a second file in the store's `tmp/`: the work tree's copy,
+///   made while the bytes are still in the CPU's cache instead of read back from memory afterwards
+///   (on this class of machine that read-back copy cost as much as the download). It is handed
+///   over only when the object it mirrors verified, and removed otherwise.
 /// - One process at a time works on an object: the partial file is `flock`ed.
 struct ObjectDownloader: Sendable {
     let store: ObjectStore
@@ -34,6 +39,8 @@ struct ObjectDownloader: Sendable {
     let maximumSegment: Int64
     let retry: RetryPolicy
     let space: SpaceGuard
+    /// Write a work-tree copy beside each fresh download (clones and pulls into a work tree).
+    var checkoutCopies = false
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
     /// Segment requests of one object in flight at once.
@@ -44,14 +51,16 @@ struct ObjectDownloader: Sendable {
     }
     let logger: Logger
 
-    /// Downloads `pointer`. `progress` receives byte counts as they arrive (deltas).
+    /// Downloads `pointer`. `progress` receives byte counts as they arrive (deltas). Returns the
+    /// verified work-tree copy when one was made (`checkoutCopies`); the caller owns it.
+    @discardableResult
     func download(_ pointer: Pointer, action: BatchObject.Action, progress: @escaping @Sendable (Int64) -> Void)
-        async throws
+        async throws -> URL?
     {
-        if store.contains(pointer) { return }
+        if store.contains(pointer) { return nil }
         if pointer.size == 0 {
             try storeEmptyObject(pointer)
-            return
+            return nil
         }
         let request = try makeRequest(action)
         let partial = store.partialPath(for: pointer.oid)
@@ -59,20 +68,27 @@ struct ObjectDownloader: Sendable {
         // rename: two processes at once cost a download, never the object. Only a partial file
         // needs a lock.
         if pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
-            try await downloadWhole(pointer, request: request, progress: progress)
-            return
+            return try await downloadWhole(pointer, request: request, progress: progress)
         }
         try Directories.ensure(store.incompleteDirectory)
         let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
-        if store.contains(pointer) { return }
+        if store.contains(pointer) { return nil }
         let have = PartialFile.prefix(partial, size: pointer.size)
         if have == 0 && pointer.size <= Self.wholeLimit {
-            try await downloadWhole(pointer, request: request, progress: progress)
-            PartialFile.remove(partial)
-        } else {
-            try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
+            defer { PartialFile.remove(partial) }
+            return try await downloadWhole(pointer, request: request, progress: progress)
         }
+        return try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
+    }
+
+    /// The work-tree copy of a download starting from nothing, open for writing, or nil.
+    private func openCheckoutCopy(_ pointer: Pointer) throws -> CheckoutCopy? {
+        guard checkoutCopies else { return nil }
+        let url = try store.scratchFile(pointer.oid + ".checkout")
+        let fd = open(url.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LFSError(.io, "cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        return CheckoutCopy(url: url, fd: fd)
     }
 
     /// The GET for an action: its href and headers; the hub's Authorization only on the hub's origin
@@ -83,7 +99,7 @@ struct ObjectDownloader: Sendable {
 
     /// One GET of the whole object into a scratch file, hashed as it arrives, renamed into the store.
     private func downloadWhole(_ pointer: Pointer, request: URLRequest, progress: @escaping @Sendable (Int64) -> Void)
-        async throws
+        async throws -> URL?
     {
         let scratch = try store.scratchFile(pointer.oid)
         let fd = open(scratch.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -93,9 +109,13 @@ struct ObjectDownloader: Sendable {
             if !closed { close(fd) }
             unlink(scratch.path)
         }
-        let room = try space.reserve(pointer.size, on: scratch, purpose: "storing \(pointer.oid.prefix(12))")
+        let copy = try openCheckoutCopy(pointer)
+        var handedOver = false
+        defer { if !handedOver { copy?.discard() } }
+        let room = try space.reserve(pointer.size * (copy == nil ? 1 : 2), on: scratch,
+                                     purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
-        let sink = FileSink(fd: fd, name: scratch.path, offset: 0, length: pointer.size, hashing: true)
+        let sink = FileSink(fd: fd, copy: copy?.fd, name: scratch.path, offset: 0, length: pointer.size, hashing: true)
         defer { sink.close() }
         let response = try await fetch(request, pointer: pointer, progress: progress, sink: sink) { $0.statusCode == 200 }
         guard response.status == 200 else { throw statusError(response, pointer) }
@@ -107,12 +127,14 @@ struct ObjectDownloader: Sendable {
         closed = true
         close(fd)
         try store.insert(verified: scratch, for: pointer)
+        handedOver = true
+        return copy?.handOver()
     }
 
     /// Segments `window` at a time (several connections fill the pipe), each written at its offset
     /// of the partial file; the prefix is hashed and recorded as it grows.
     private func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
-                                  progress: @escaping @Sendable (Int64) -> Void) async throws
+                                  progress: @escaping @Sendable (Int64) -> Void) async throws -> URL?
     {
         let fd = open(partial.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
@@ -125,7 +147,12 @@ struct ObjectDownloader: Sendable {
             logger.debug("resuming \(pointer.oid.prefix(12)) at \(start) of \(pointer.size) bytes")
             try ObjectStore.read(partial, count: start) { hasher.update(bufferPointer: $0) }
         }
-        let room = try space.reserve(pointer.size - start, on: partial, purpose: "storing \(pointer.oid.prefix(12))")
+        // A resumed download's earlier bytes are not in a copy: the work tree then copies from the store.
+        let copy = start == 0 ? try openCheckoutCopy(pointer) : nil
+        var handedOver = false
+        defer { if !handedOver { copy?.discard() } }
+        let room = try space.reserve((pointer.size - start) * (copy == nil ? 1 : 2), on: partial,
+                                     purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
         let size = segmentSize(for: pointer.size)
         let ranges = stride(from: start, to: pointer.size, by: Int(size)).map { ($0, min($0 + size, pointer.size) - 1) }
@@ -146,7 +173,8 @@ struct ObjectDownloader: Sendable {
                     next += 1
                     var segment = request
                     segment.setValue("bytes=\(from)-\(to)", forHTTPHeaderField: "Range")
-                    let sink = FileSink(fd: fd, name: partial.path, offset: from, length: to - from + 1, hashing: false)
+                    let sink = FileSink(fd: fd, copy: copy?.fd, name: partial.path, offset: from, length: to - from + 1,
+                                        hashing: false)
                     sinks.append(sink)
                     group.addTask { [self] in
                         let response = try await fetch(segment, pointer: pointer, progress: progress, sink: sink) { http in
@@ -204,7 +232,7 @@ struct ObjectDownloader: Sendable {
             logger.info("the storage server ignored Range for \(pointer.oid.prefix(12)); downloading it whole")
             PartialFile.remove(partial)
             try await downloadWholeThroughFile(pointer, request: request, progress: progress)
-            return
+            return nil
         case .restart:
             guard start > 0 else { throw LFSError(.server, "the storage server refused every range of \(pointer.oid.prefix(12))") }
             logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
@@ -221,6 +249,8 @@ struct ObjectDownloader: Sendable {
         ftruncate(fd, off_t(pointer.size))
         try store.insert(verified: partial, for: pointer)
         PartialFile.forgetLength(partial)
+        handedOver = true
+        return copy?.handOver()
     }
 
     private struct Segment: Sendable {
@@ -313,13 +343,16 @@ final class FileSink: Sendable {
     }
     private let state: Mutex<State>
     private let fd: Int32
+    /// A second file that gets the same bytes at the same offsets (a work-tree copy).
+    private let copy: Int32?
     private let name: String
     private let offset: Int64
     private let length: Int64
     private let hashing: Bool
 
-    init(fd: Int32, name: String, offset: Int64, length: Int64, hashing: Bool) {
+    init(fd: Int32, copy: Int32? = nil, name: String, offset: Int64, length: Int64, hashing: Bool) {
         self.fd = fd
+        self.copy = copy
         self.name = name
         self.offset = offset
         self.length = length
@@ -341,19 +374,25 @@ final class FileSink: Sendable {
             guard s.written + Int64(data.count) <= length else {
                 throw LFSError(.integrity, "the storage server sent more than the \(length) bytes asked for: discarded")
             }
+            let at = off_t(offset + s.written)
             try data.withUnsafeBytes { bytes in
-                var done = 0
-                while done < bytes.count {
-                    let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + s.written) + off_t(done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw LFSError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
-                    }
-                    done += n
-                }
+                try Self.write(bytes, to: fd, at: at, name: name)
+                if let copy { try Self.write(bytes, to: copy, at: at, name: name + " (work-tree copy)") }
                 s.hasher?.update(bufferPointer: bytes)
             }
             s.written += Int64(data.count)
+        }
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: off_t, name: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, offset + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LFSError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
+            }
+            done += n
         }
     }
 
@@ -364,6 +403,23 @@ final class FileSink: Sendable {
     /// Bytes written, and their SHA-256 when hashing (call after `close`).
     var result: (written: Int64, digest: String?) {
         state.withLock { s in (s.written, s.hasher.map { $0.finalize().hexString }) }
+    }
+}
+
+/// The work-tree copy written beside a download (see `ObjectDownloader.checkoutCopies`).
+struct CheckoutCopy {
+    let url: URL
+    let fd: Int32
+
+    /// Closes it and hands it to the caller (its object verified).
+    func handOver() -> URL {
+        close(fd)
+        return url
+    }
+
+    func discard() {
+        close(fd)
+        unlink(url.path)
     }
 }
 

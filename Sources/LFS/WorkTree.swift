@@ -44,12 +44,17 @@ public struct WorkTree: Sendable {
         return size == file.pointer.size ? .resolved : .other
     }
 
-    /// Puts the object's content at `file.path`. The object must be in the store.
-    public func materialize(_ file: LFSFile) throws {
+    /// Puts the object's content at `file.path`. The object must be in the store. `copy`, a
+    /// verified copy of the object made while it downloaded (`Fetcher.Options.checkoutCopies`), is
+    /// renamed into place when it can be, instead of copying the stored object.
+    public func materialize(_ file: LFSFile, from copy: URL? = nil) throws {
         let target = try safeURL(file.path)
         let source = store.path(for: file.pointer.oid)
         var st = stat()
         let mode: mode_t = stat(target.path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
+        if let copy, fileSize(copy) == file.pointer.size, chmod(copy.path, mode) == 0, rename(copy.path, target.path) == 0 {
+            return
+        }
         let temporary = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).msgit-\(UUID().uuidString.prefix(8))")
         let room = try SpaceGuard.shared.reserve(file.pointer.size, on: target, purpose: "writing \(file.path)")

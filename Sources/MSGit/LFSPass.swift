@@ -14,8 +14,9 @@ public struct LFSOptions: Sendable {
     public var exclude: [String] = []
     /// Downloads at once.
     public var jobs = 8
-    /// The largest segment of a resumable download (objects over 8 MiB come in segments).
-    public var segmentSize: Int64 = 16 << 20
+    /// The largest segment of a resumable download (objects over 8 MiB come in segments); see
+    /// `Fetcher.Options.segmentSize`.
+    public var segmentSize: Int64 = 4 << 20
 
     public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8) {
         self.enabled = enabled
@@ -128,6 +129,7 @@ struct LFSPass: Sendable {
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize
+        fetchOptions.checkoutCopies = true
         let fetcher = Fetcher(endpoint: endpoint, authorization: authorization(for: endpoint), store: store, http: http,
                               options: fetchOptions, logger: client.logger)
         client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")
@@ -136,11 +138,12 @@ struct LFSPass: Sendable {
 
         let report: FetchReport
         do {
-            report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer in
+            report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
-                for file in byOID[pointer.oid] ?? [] {
+                // The first takes the copy written during the download, if there is one.
+                for (index, file) in (byOID[pointer.oid] ?? []).enumerated() {
                     do {
-                        try workTree.materialize(file)
+                        try workTree.materialize(file, from: index == 0 ? copy : nil)
                         written.withLock { $0.paths.append(file.path) }
                     } catch {
                         written.withLock {

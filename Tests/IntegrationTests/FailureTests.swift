@@ -170,7 +170,7 @@ import Testing
     /// Polls (with usleep, off the concurrency pool's clock) until a partial LFS file under `dir`
     /// has a verified prefix of at least `bytes`.
     static func waitForPartial(in dir: String, atLeast bytes: Int64) -> Bool {
-        for _ in 0..<2000 {
+        for _ in 0..<6000 {
             if let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete"),
                names.contains(where: { $0.hasSuffix(".part") && Spawn.partialPrefix("\(dir)/.git/lfs/incomplete/\($0)") >= bytes }) {
                 return true

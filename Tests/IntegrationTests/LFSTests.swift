@@ -15,6 +15,10 @@ import Testing
 
         let result = Shell.msgit(["clone", repo.url, dir], env: hub.env)
         #expect(result.status == 0, "\(result.output)")
+        // The work-tree copies written during the downloads were all moved into place. (Looked at
+        // before git-lfs runs here: it leaves files of its own in lfs/tmp.)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/tmp")) ?? []
+        #expect(left.isEmpty, "\(left)")
         #expect(try Files.sameTree(dir, reference), "same files, bytes and modes as git + git-lfs")
         #expect(try Git.run(["status", "--porcelain"], in: dir) == "")
         #expect(try Git.run(["lfs", "fsck"], in: dir).contains("Git LFS fsck OK"))
@@ -25,6 +29,11 @@ import Testing
         let oid = try Fixtures.oid(of: "model.safetensors", in: repo.worktree)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/.git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete")) ?? []).isEmpty)
+        // The work tree's file and the stored object are two files: editing one never changes the other.
+        var stored = stat(), checkedOut = stat()
+        stat("\(dir)/.git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)", &stored)
+        stat(dir + "/model.safetensors", &checkedOut)
+        #expect(stored.st_ino != checkedOut.st_ino && stored.st_nlink == 1 && checkedOut.st_nlink == 1)
         #expect(result.stderr.contains("LFS: 5 files, 4 objects downloaded"), "\(result.stderr)")
 
         // The hub token never reached the storage host; the storage host got presigned URLs only.
@@ -158,6 +167,8 @@ import Testing
         }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete")) ?? [])
             .allSatisfy { !$0.hasSuffix(".part") || Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") == 0 })
+        // Nor the work-tree copies of the bad objects, written while they downloaded.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/tmp")) ?? []).isEmpty)
         #expect(Files.read(dir + "/model.safetensors").hasPrefix("version https://git-lfs.github.com/spec/v1"))
         #expect(Files.data(dir + "/weights/part-1.bin") == Files.data(repo.worktree + "/weights/part-1.bin"), "the good objects are resolved")
     }
