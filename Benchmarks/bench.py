@@ -13,7 +13,8 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
-writeback of an earlier one; the table shows the median wall time, the peak RSS (/usr/bin/time's
+writeback of an earlier one, and with earlier runs' trees moved aside rather than deleted (deleted
+between scenarios: see Bench.discard for why); the table shows the median wall time, the peak RSS (/usr/bin/time's
 maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
 fixture so CI can check that the script still works; its numbers mean nothing.
 """
@@ -61,9 +62,10 @@ class Bench:
                     f"[credential]\n\thelper = \"!f() {{ echo username=oauth2; echo password={self.token}; }}; f\"\n"
                     "[filter \"lfs\"]\n\tclean = git-lfs clean -- %f\n\tsmudge = git-lfs smudge -- %f\n"
                     "\tprocess = git-lfs filter-process\n\trequired = true\n")
-        # A fresh TMPDIR for every command: FoundationNetworking makes two entries per download there,
-        # and a /tmp grown large elsewhere (ext4 directories never shrink) slows it by half. git-lfs
-        # and curl do not use TMPDIR, so this is neutral between the tools.
+        # A TMPDIR of its own: FoundationNetworking's download tasks (which msgit uses only for a
+        # storage server that ignores Range) make two entries per download there, and a /tmp grown
+        # large elsewhere (ext4 directories never shrink) slows them by half. git-lfs and curl do
+        # not use TMPDIR, so this is neutral between the tools.
         tmp = os.path.join(self.work, "tmp")
         os.makedirs(tmp)
         self.env = {"HOME": home, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "MSGIT_TOKEN": self.token,
@@ -147,16 +149,34 @@ class Bench:
     # Helpers -------------------------------------------------------------------------------------
     def fresh(self, label):
         path = os.path.join(self.work, "runs", label)
-        shutil.rmtree(path, ignore_errors=True)
+        self.discard(path)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return path
 
+    def discard(self, path):
+        """Moves an earlier run's tree out of the way; `empty_trash` deletes it between scenarios.
+        Deleting it here would slow the next run: on an ext4 without a journal (this machine's),
+        the kernel will not reuse an inode freed in the last 30 s (vm.dirty_expire_centisecs) and
+        scans past every such inode to find a free one, so creating files right after deleting
+        thousands gets slower with each file deleted (perf: recently_deleted in __ext4_new_inode)."""
+        if os.path.lexists(path):
+            trash = os.path.join(self.work, "trash")
+            os.makedirs(trash, exist_ok=True)
+            os.rename(path, os.path.join(trash, f"{len(os.listdir(trash))}"))
+
+    def empty_trash(self):
+        trash = os.path.join(self.work, "trash")
+        if os.path.isdir(trash):
+            shutil.rmtree(trash, ignore_errors=True)
+            if not self.args.tiny:
+                time.sleep(31)  # see discard()
+
     def clone_without_lfs(self, url, path):
-        shutil.rmtree(path, ignore_errors=True)
+        self.discard(path)
         sh([self.msgit, "clone", "-q", "--no-lfs", url, path], env=self.env)
 
     def git_clone_without_lfs(self, url, path):
-        shutil.rmtree(path, ignore_errors=True)
+        self.discard(path)
         sh(["git", "clone", "-q", url, path], env={**self.env, "GIT_LFS_SKIP_SMUDGE": "1"})
 
     # Scenarios -----------------------------------------------------------------------------------
@@ -168,7 +188,7 @@ class Bench:
         files += [(f"shards/part-{i:03}.bin", 64 << 10) for i in range(self.size(200, 10))]
         url = self.lfs_repo("bench/model", files)
         target = self.fresh("s1")
-        rm = lambda: shutil.rmtree(target, ignore_errors=True)
+        rm = lambda: self.discard(target)
         msgit = self.measure([self.msgit, "clone", "-q", url, target], prepare=rm)
         git = self.measure(["git", "clone", "-q", url, target], prepare=rm)
         skip = self.measure(["sh", "-c", f"GIT_LFS_SKIP_SMUDGE=1 git clone -q {url} {target} && git -C {target} lfs pull"],
@@ -181,7 +201,7 @@ class Bench:
         url, counts = self.git_repo("bench/code", self.size(19_000, 500), self.size(5 << 10, 2 << 10), self.size(40, 4))
         print("   fixture:", " ".join(counts.split()), flush=True)
         target = self.fresh("s2")
-        rm = lambda: shutil.rmtree(target, ignore_errors=True)
+        rm = lambda: self.discard(target)
         msgit = self.measure([self.msgit, "clone", "-q", url, target], prepare=rm)
         git = self.measure(["git", "clone", "-q", url, target], prepare=rm)
         self.row(2, "git-only clone", msgit, git, "git clone", "<= 1.0")
@@ -203,7 +223,7 @@ class Bench:
         href = json.loads(answer)["objects"][0]["actions"]["download"]["href"]
         out = os.path.join(target + "-curl", "weights.bin")
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        curl = self.measure(["curl", "-s", "-o", out, href], prepare=lambda: os.path.exists(out) and os.remove(out))
+        curl = self.measure(["curl", "-s", "-o", out, href], prepare=lambda: self.discard(out))
         self.row(3, "1 GiB object (lfs pull)", msgit, git, "git lfs pull")
         self.row(3, "1 GiB object (lfs pull)", msgit, curl, "curl to a file", ">= 0.5 of curl's throughput (ratio <= 2.0), RSS <= 100 MiB")
 
@@ -309,6 +329,7 @@ def main():
     try:
         for n in [int(x) for x in args.only.split(",")]:
             getattr(bench, f"scenario{n}")()
+            bench.empty_trash()
             bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-"}[n])
         bench.write()
     finally:
