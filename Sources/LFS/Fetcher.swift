@@ -63,10 +63,16 @@ public struct Fetcher: Sendable {
     public var store: ObjectStore { downloader.store }
 
     /// Brings every object of `pointers` into the store. Never throws for one object: per-object
-    /// failures are in the report. `objectDone` is called as each object is in the store, with the
-    /// verified work-tree copy written beside it when `checkoutCopies` asked for one: a file in the
-    /// store's `tmp/` the callback may rename into place, and which is removed after it returns. Throws for what stops everything: the batch endpoint refusing
-    /// the credentials or not answering, and cancellation.
+    /// failures are in the report. Throws for what stops everything: the batch endpoint refusing
+    /// the credentials or not answering, and cancellation (objects already fetched stay).
+    ///
+    /// Batch requests (100 objects each) are pipelined with the downloads, as git-lfs does: the
+    /// next batch is asked for while the objects of the last one download, so a slow batch API
+    /// does not leave the connections idle.
+    ///
+    /// `objectDone` is called as each object is in the store, with the verified work-tree copy
+    /// written beside it when `checkoutCopies` asked for one: a file in the store's `tmp/` that the
+    /// callback may rename into place, and which is removed after it returns.
     public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
                       objectDone: (@Sendable (Pointer, _ checkoutCopy: URL?) -> Void)? = nil) async throws -> FetchReport {
         var unique: [String: Pointer] = [:]
@@ -87,40 +93,67 @@ public struct Fetcher: Sendable {
         guard !missing.isEmpty else { return report }
         logger.info("LFS: \(missing.count) objects to download, \(report.alreadyPresent) already here")
 
-        let answers = try await batch.batch(.download, missing)
-        var work: [(Pointer, BatchObject)] = []
-        for (pointer, answer) in zip(missing, answers) {
-            if let error = answer.error {
-                report.failures[pointer.oid] = Self.describe(error)
-                tracker.fileFailed(pointer)
-            } else if answer.actions?["download"] == nil {
-                report.failures[pointer.oid] = "the LFS server gave no download action"
-                tracker.fileFailed(pointer)
-            } else {
-                work.append((pointer, answer))
-            }
+        let size = BatchClient.maxObjectsPerRequest
+        let chunks = stride(from: 0, to: missing.count, by: size).map { Array(missing[$0..<min($0 + size, missing.count)]) }
+        let jobs = max(1, options.jobs)
+        enum Done: Sendable {
+            case batch([Pointer], [BatchObject])
+            case object(Pointer, Result<URL?, LFSError>)
         }
-
-        try await withThrowingTaskGroup(of: (Pointer, Result<URL?, LFSError>).self) { group in
-            var pending = work[...]
-            func addNext() {
-                guard let (pointer, answer) = pending.popFirst() else { return }
-                group.addTask { [self] in (pointer, await download(pointer, answer, tracker: tracker)) }
+        try await withThrowingTaskGroup(of: Done.self) { group in
+            var queue: [(Pointer, BatchObject)] = []
+            var head = 0
+            var nextChunk = 0
+            var batchInFlight = false
+            var downloading = 0
+            /// One batch request at a time, and only while fewer than a batch's worth of objects wait.
+            func askForMore() {
+                guard !batchInFlight, nextChunk < chunks.count, queue.count - head < size else { return }
+                let chunk = chunks[nextChunk]
+                nextChunk += 1
+                batchInFlight = true
+                group.addTask { [batch] in .batch(chunk, try await batch.batch(.download, chunk)) }
             }
-            for _ in 0..<max(1, options.jobs) { addNext() }
-            while let (pointer, outcome) = try await group.next() {
-                switch outcome {
-                case .success(let copy):
-                    report.downloaded += 1
-                    report.downloadedBytes += pointer.size
-                    objectDone?(pointer, copy)
-                    if let copy { unlink(copy.path) }
-                case .failure(let error) where error.kind == .cancelled:
-                    throw CancellationError()
-                case .failure(let error):
-                    report.failures[pointer.oid] = error.message
+            func startDownloads() {
+                while downloading < jobs, head < queue.count {
+                    let (pointer, answer) = queue[head]
+                    head += 1
+                    downloading += 1
+                    group.addTask { [self] in .object(pointer, await download(pointer, answer, tracker: tracker)) }
                 }
-                addNext()
+            }
+            askForMore()
+            while let done = try await group.next() {
+                switch done {
+                case .batch(let chunk, let answers):
+                    batchInFlight = false
+                    for (pointer, answer) in zip(chunk, answers) {
+                        if let error = answer.error {
+                            report.failures[pointer.oid] = Self.describe(error)
+                            tracker.fileFailed(pointer)
+                        } else if answer.actions?["download"] == nil {
+                            report.failures[pointer.oid] = "the LFS server gave no download action"
+                            tracker.fileFailed(pointer)
+                        } else {
+                            queue.append((pointer, answer))
+                        }
+                    }
+                case .object(let pointer, let outcome):
+                    downloading -= 1
+                    switch outcome {
+                    case .success(let copy):
+                        report.downloaded += 1
+                        report.downloadedBytes += pointer.size
+                        objectDone?(pointer, copy)
+                        if let copy { unlink(copy.path) }
+                    case .failure(let error) where error.kind == .cancelled:
+                        throw CancellationError()
+                    case .failure(let error):
+                        report.failures[pointer.oid] = error.message
+                    }
+                }
+                startDownloads()
+                askForMore()
             }
         }
         return report

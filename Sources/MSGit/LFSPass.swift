@@ -157,10 +157,16 @@ struct LFSPass: Sendable {
         } catch let error as LFSError where error.kind == .cancelled {
             throw CancellationError()
         } catch {
-            // The batch endpoint itself failed: every file stays a pointer, for the same reason.
+            // The batch endpoint itself failed: every file not resolved by then stays a pointer, for
+            // the same reason.
             let reason = (error as? LFSError)?.message ?? "\(error)"
-            summary.failures = pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: reason) }
-            return (summary, [])
+            let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
+            let settled = Set(paths + writeFailures.map(\.path))
+            summary.filesResolved = paths.count
+            summary.failures += writeFailures + pending.filter { !settled.contains($0.path) }
+                .map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: reason) }
+            summary.failures.sort { $0.path < $1.path }
+            return (summary, paths.sorted())
         }
         let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
         summary.filesResolved = paths.count

@@ -15,6 +15,8 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         redirect     307 to the other host's /record/ (the Authorization must not follow)
         badsize      download actions whose content is not the size the pointer says
         stallbody    download actions whose body stops halfway and stalls
+        slowbatch    download actions (content that is not the object's), answered at once for a
+                     request of 100 objects and after 1.5 s for a smaller one (the last batch)
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
         http-href    (over https) download actions whose href is plain http
@@ -25,7 +27,7 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
 A third listener serves the same over TLS on https://localhost:TLSPORT with a self-signed
 certificate (cert.pem in --state) that clients under test are told to trust.
 
-Every request is logged (host, method, path, Authorization) as JSON lines to --log. A second
+Every request is logged (host, method, path, Authorization, arrival time) as JSON lines to --log. A second
 listening socket, --blackhole, accepts no connection and has a full backlog, so connects to it
 hang (for connect timeouts). Exits when --watch-pid exits.
 """
@@ -93,7 +95,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         host = self.server.server_address[0]
         log({"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
-             "path": self.path, "authorization": self.headers.get("Authorization")})
+             "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()})
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
         if kind == "stall":
@@ -154,6 +156,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{max(size - 7, 1)}"
             elif scenario == "stallbody":
                 href = f"http://127.0.0.1:{ARGS.port}/stallbody/{size}"
+            elif scenario == "slowbatch":
+                href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{size}"
             elif scenario == "storage-redirect":
                 href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
             elif scenario == "http-href":
@@ -165,6 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             objects.append({"oid": oid, "size": size, "authenticated": True,
                             "actions": {"download": {"href": href, "header": {"Authorization": "Bearer action-secret"},
                                                      "expires_in": 3600}}})
+        if scenario == "slowbatch" and len(objects) < 100:
+            time.sleep(1.5)
         payload = json.dumps({"transfer": "basic", "objects": objects}).encode()
         return self.send(200, payload, content_type="application/vnd.git-lfs+json")
 

@@ -54,6 +54,27 @@ import Testing
         #expect(took < .seconds(60))
     }
 
+    @Test func batchRequestsArePipelinedWithTheDownloads() throws {
+        // 151 objects: a batch of 100, answered at once, and one of 51 the server takes 1.5 s over.
+        // (The content served is not the objects': every download fails its check, which is fine
+        // here: only when the requests are made matters.)
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/slowbatch/x.git/info/lfs", small: 150)
+        let mark = fault.logSize
+        let result = Shell.msgit(["clone", repo.url, Paths.scratch("pipeline") + "/repo"], env: hub.env)
+        #expect(result.status == 5, "\(result.output)")
+        // (Other tests use the fault server at the same time: only this scenario's batches, and the
+        // 1 KiB objects only this fixture has, are counted.)
+        let requests = fault.requests(since: mark)
+        let batches = requests.filter { $0.method == "POST" && $0.path.hasPrefix("/lfs/slowbatch/") }
+        let downloads = requests.filter { $0.method == "GET" && $0.path.hasPrefix("/content/") && $0.path.hasSuffix("/1024") }
+        #expect(batches.count == 2 && downloads.count == 150, "\(batches.count) batches, \(downloads.count) downloads")
+        // The first batch's objects were being downloaded while the second batch was being answered.
+        if batches.count == 2, let asked = batches[1].time {
+            let early = downloads.filter { ($0.time ?? .infinity) < asked + 1.0 }
+            #expect(early.count >= 8, "\(early.count) downloads before the slow batch was answered")
+        }
+    }
+
     @Test(arguments: ["html", "garbage"])
     func gitServerAnsweringSomethingElseIsNamed(kind: String) {
         let result = Shell.msgit(["clone", "\(fault.url)/\(kind)/ns/name.git", Paths.scratch("t") + "/repo"], env: hub.env)

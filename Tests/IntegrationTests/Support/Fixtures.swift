@@ -118,7 +118,9 @@ extension Fixtures {
 extension Fixtures {
     /// A repository on the hub with one LFS file whose `.lfsconfig` names `endpoint` as its LFS
     /// server. Its object is uploaded nowhere (the push skips git-lfs's hook).
-    static func lfsWithEndpoint(_ endpoint: String) throws -> (url: String, name: String) {
+    /// A repository whose LFS endpoint is `endpoint`, with weights.bin and `small` more LFS files
+    /// of 1 KiB.
+    static func lfsWithEndpoint(_ endpoint: String, small: Int = 0) throws -> (url: String, name: String) {
         let hub = Hub.shared
         let name = Fixtures.name("lfsendpoint")
         let work = Paths.scratch("lfsfixture")
@@ -126,6 +128,9 @@ extension Fixtures {
         try Files.write(work + "/.gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
         try Files.write(work + "/.lfsconfig", "[lfs]\n\turl = \(endpoint)\n")
         try Files.writeRandom(work + "/weights.bin", size: 200_000, seed: 11)
+        for i in 0..<small {
+            try Files.writeRandom(work + "/small/\(i).bin", size: 1024, seed: UInt64(100 + i))
+        }
         try Git.commitAll(work, "LFS elsewhere")
         try hub.createBare(name)
         try Git.run(["-c", "core.hooksPath=/dev/null", "push", "-q", hub.repoURL(name), "master"], in: work, hub: hub)

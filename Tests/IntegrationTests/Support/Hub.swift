@@ -330,6 +330,8 @@ struct FaultServer: Sendable, Decodable {
         let method: String
         let path: String
         let authorization: String?
+        /// When it arrived (seconds since 1970).
+        let time: Double?
     }
 
     /// Requests logged since `mark` (a byte offset from `logSize`).
