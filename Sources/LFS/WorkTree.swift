@@ -52,7 +52,7 @@ public struct WorkTree: Sendable {
         let source = store.path(for: file.pointer.oid)
         var st = stat()
         let mode: mode_t = stat(target.path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
-        if let copy, fileSize(copy) == file.pointer.size, chmod(copy.path, mode) == 0, rename(copy.path, target.path) == 0 {
+        if let copy, fileSize(copy) == file.pointer.size, chmod(copy.path, mode) == 0, (try? replace(target, with: copy)) != nil {
             return
         }
         let temporary = target.deletingLastPathComponent()
@@ -61,12 +61,32 @@ public struct WorkTree: Sendable {
         defer { withExtendedLifetime(room) {} }
         do {
             try copyFile(from: source, to: temporary, mode: mode)
-            guard rename(temporary.path, target.path) == 0 else {
-                throw LFSError(.io, "cannot replace \(file.path): \(String(cString: strerror(errno)))")
-            }
+            try replace(target, with: temporary)
         } catch {
             unlink(temporary.path)
             throw error
+        }
+    }
+
+    /// Puts `file` at `target` atomically (the path always names the old or the new content).
+    ///
+    /// ext4 (with its default `auto_da_alloc`) makes a rename over an existing file allocate the
+    /// incoming file's delayed blocks first, so that a crash cannot leave it empty: for a 1 GiB
+    /// object that held the rename for 0.5 s. Exchanging the two names (`RENAME_EXCHANGE`) is just
+    /// as atomic and skips that, after which the pointer file, now under the temporary name, is
+    /// removed. Where exchange is not supported, a plain rename.
+    func replace(_ target: URL, with file: URL) throws {
+        if let exchange = renameat2Function, fileSize(target) != nil {
+            if exchange(AT_FDCWD, file.path, AT_FDCWD, target.path, renameExchange) == 0 {
+                unlink(file.path)
+                return
+            }
+            guard errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP else {
+                throw LFSError(.io, "cannot replace \(target.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard rename(file.path, target.path) == 0 else {
+            throw LFSError(.io, "cannot replace \(target.path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -140,6 +160,14 @@ func copyRange(from input: Int32, to output: Int32, count: Int64, at offset: Int
     }
     guard remaining == 0 else { throw LFSError(.io, "cannot write \(name): the source ended early") }
 }
+
+/// renameat2(2) and its RENAME_EXCHANGE flag, looked up at run time: Glibc's Swift module does not
+/// export them.
+private let renameat2Function: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+}()
+private let renameExchange: UInt32 = 1 << 1
 
 /// copy_file_range(2), looked up at run time: Glibc's Swift module does not export it.
 private let copyFileRangeFunction: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
