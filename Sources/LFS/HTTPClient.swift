@@ -13,7 +13,9 @@ import Synchronization
 /// - 401 with `WWW-Authenticate`: a completion-handler or async task never completes. Requests
 ///   whose answer matters (`send`) use delegate-driven tasks, which do complete once the challenge
 ///   is cancelled, with the 401's status and body; downloads are watched and cancelled on a 401.
-/// - Stalls: a watchdog cancels a task that has sent and received nothing for `idleTimeout`.
+/// - Stalls: a watchdog cancels a task that has sent and received nothing for `idleTimeout`. At
+///   most `maximumConnectionsPerHost` tasks run at once (the rest wait here, not in libcurl's
+///   queue), so a request waiting for a connection is never taken for a stalled one.
 /// - Cancellation of the calling Swift task cancels the URLSession task.
 public final class HTTPClient: Sendable {
     public struct Response: Sendable {
@@ -43,6 +45,8 @@ public final class HTTPClient: Sendable {
     let session: URLSession
     private let delegate: SessionDelegate
     public let idleTimeout: Duration
+    /// Tasks running at once: no more than libcurl will give connections to.
+    private let slots: AsyncLimiter
 
     public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
         let configuration = URLSessionConfiguration.ephemeral
@@ -57,6 +61,7 @@ public final class HTTPClient: Sendable {
         delegate = SessionDelegate()
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         self.idleTimeout = idleTimeout
+        slots = AsyncLimiter(max(1, maximumConnectionsPerHost))
     }
 
     deinit { session.finishTasksAndInvalidate() }
@@ -122,6 +127,8 @@ public final class HTTPClient: Sendable {
     private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
                      sent: Bool = false, register: () -> Void) async throws -> Response {
         try Task.checkCancellation()
+        try await slots.acquire()
+        defer { slots.release() }
         register()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
@@ -411,6 +418,61 @@ public final class HTTPClient: Sendable {
         func port(_ u: URL) -> Int { u.port ?? (u.scheme?.lowercased() == "https" ? 443 : 80) }
         return a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased()
             && port(a) == port(b)
+    }
+}
+
+/// A counting semaphore for async code: `acquire` waits (cancellably) for one of `count` slots.
+final class AsyncLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID: UInt64 = 0
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) { state = Mutex(State(available: count)) }
+
+    func acquire() async throws {
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            return s.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Checked under the lock: a cancel handler that ran before this found no waiter.
+                let outcome = state.withLock { s -> Bool? in
+                    if Task.isCancelled { return false }
+                    if s.available > 0 {
+                        s.available -= 1
+                        return true
+                    }
+                    s.waiters.append((id, continuation))
+                    return nil
+                }
+                switch outcome {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+            guard !s.waiters.isEmpty else {
+                s.available += 1
+                return nil
+            }
+            return s.waiters.removeFirst().continuation
+        }
+        next?.resume()
     }
 }
 

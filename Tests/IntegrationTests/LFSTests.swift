@@ -50,9 +50,9 @@ import Testing
         let dir = Paths.scratch("lfs") + "/repo"
         let partial = Shell.msgit(["clone", "-I", "weights/,*.onnx", "-X", "copy-*", repo.url, dir], env: hub.env)
         #expect(partial.status == 0, "\(partial.output)")
-        #expect(Files.data(dir + "/weights/part-1.bin") == Files.data(reference + "/weights/part-1.bin"))
+        #expect(Files.same(dir + "/weights/part-1.bin", reference + "/weights/part-1.bin"))
         #expect(FileManager.default.isExecutableFile(atPath: dir + "/onnx/model.onnx"))
-        #expect(Files.data(dir + "/onnx/model.onnx") == Files.data(reference + "/onnx/model.onnx"))
+        #expect(Files.same(dir + "/onnx/model.onnx", reference + "/onnx/model.onnx"))
         for pointer in ["weights/copy-of-part-1.bin", "model.safetensors", "tokenizer.json"] {
             #expect(Files.read(dir + "/" + pointer).hasPrefix("version https://git-lfs.github.com/spec/v1"), "\(pointer)")
         }
@@ -112,7 +112,7 @@ import Testing
         }
         let rerun = Shell.msgit(["-C", dir, "lfs", "pull", "-I", "model.safetensors"], env: hub.env)
         #expect(rerun.status == 0, "\(rerun.output)")
-        #expect(Files.data(dir + "/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+        #expect(Files.same(dir + "/model.safetensors", repo.worktree + "/model.safetensors"))
         #expect(!FileManager.default.fileExists(atPath: partial))
         // The rerun asked for ranges from where the partial file ended, never below, and was sent
         // exactly the object minus what it had.
@@ -136,7 +136,7 @@ import Testing
         let mark = hub.logSize(hub.storage_access_log)
         let result = Shell.msgit(["clone", repo.url, dir], env: hub.env)
         #expect(result.status == 0, "\(result.output)")
-        #expect(Files.data(dir + "/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+        #expect(Files.same(dir + "/model.safetensors", repo.worktree + "/model.safetensors"))
         // The segment requests were answered 200 and given up; one GET without Range brought it.
         let lines = hub.logLines(hub.storage_access_log, since: mark).filter { $0.contains(oid) }
         #expect(lines.contains { $0.contains("range=\"bytes=") } && lines.contains { $0.contains("range=\"-\"") }, "\(lines)")
@@ -170,7 +170,7 @@ import Testing
         // Nor the work-tree copies of the bad objects, written while they downloaded.
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/tmp")) ?? []).isEmpty)
         #expect(Files.read(dir + "/model.safetensors").hasPrefix("version https://git-lfs.github.com/spec/v1"))
-        #expect(Files.data(dir + "/weights/part-1.bin") == Files.data(repo.worktree + "/weights/part-1.bin"), "the good objects are resolved")
+        #expect(Files.same(dir + "/weights/part-1.bin", repo.worktree + "/weights/part-1.bin"), "the good objects are resolved")
     }
 
     @Test func missingObjectOnTheServerFailsOnlyThatFileWithExit5() throws {
@@ -191,7 +191,7 @@ import Testing
         let result = Shell.msgit(["clone", hub.repoURL(name), dir], env: hub.env)
         #expect(result.status == 5, "\(result.output)")
         #expect(result.stderr.contains("ghost.bin: the object is not on the LFS server"), "\(result.stderr)")
-        #expect(Files.data(dir + "/present.bin") == Files.data(work + "/present.bin"))
+        #expect(Files.same(dir + "/present.bin", work + "/present.bin"))
         #expect(Files.read(dir + "/ghost.bin").contains(ghost))
     }
 

@@ -214,6 +214,6 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: Fixtures.storagePath(oid, repo: targetName)), "\(oid)")
         }
         let clone = try Fixtures.gitLFSClone(hub.repoURL(targetName))
-        #expect(Files.data(clone + "/model.safetensors") == Files.data(source.worktree + "/model.safetensors"))
+        #expect(Files.same(clone + "/model.safetensors", source.worktree + "/model.safetensors"))
     }
 }

@@ -30,7 +30,7 @@ import Testing
         #expect(puts.count == 1 && puts.allSatisfy { $0.contains("auth=\"-\"") }, "the storage host never sees the hub token: \(puts)")
         // A fresh git + git-lfs clone has the real content.
         let reference = try Fixtures.gitLFSClone(repo.url)
-        #expect(Files.data(reference + "/weights/part-2.bin") == Files.data(dir + "/weights/part-2.bin"))
+        #expect(Files.same(reference + "/weights/part-2.bin", dir + "/weights/part-2.bin"))
         #expect(try Git.run(["lfs", "fsck"], in: reference).contains("OK"))
 
         // The same object again (a copy under another name): nothing is uploaded.
@@ -82,7 +82,7 @@ import Testing
         #expect(try Git.run(["log", "-1", "--format=%s"], in: clone) == "Add v2 checkpoint")
         #expect(try Git.run(["rev-parse", "HEAD^"], in: clone) == parent, "one commit on top of the branch")
         for path in ["checkpoint.bin", "tiny.safetensors", "data/train.dat", "data/notes with spaces.txt", "run.sh"] {
-            #expect(Files.data(clone + "/v2/" + path) == Files.data(folder + "/" + path), "\(path)")
+            #expect(Files.same(clone + "/v2/" + path, folder + "/" + path), "\(path)")
         }
         #expect(FileManager.default.isExecutableFile(atPath: clone + "/v2/run.sh"))
         let lfs = try Git.run(["lfs", "ls-files", "-n"], in: clone).split(separator: "\n").map(String.init)
@@ -92,7 +92,7 @@ import Testing
         #expect(try Git.run(["status", "--porcelain"], in: clone) == "")
         #expect(try Git.run(["lfs", "fsck"], in: clone).contains("OK"))
         // The files already there are untouched.
-        #expect(Files.data(clone + "/model.safetensors") == Files.data(repo.worktree + "/model.safetensors"))
+        #expect(Files.same(clone + "/model.safetensors", repo.worktree + "/model.safetensors"))
 
         // Uploading the same folder again sends no object the server already has.
         let again = Shell.msgit(["upload", "--json", "--path-in-repo", "v2", repo.url, folder], env: hub.env)
@@ -114,7 +114,7 @@ import Testing
         try Git.run(["clone", "-q", "-b", "main", hub.repoURL(name), clone], hub: hub)
         #expect(Files.read(clone + "/.gitattributes") == "/model.safetensors filter=lfs diff=lfs merge=lfs -text\n")
         for path in ["README.md", "config.json", "model.safetensors"] {
-            #expect(Files.data(clone + "/" + path) == Files.data(folder + "/" + path), "\(path)")
+            #expect(Files.same(clone + "/" + path, folder + "/" + path), "\(path)")
         }
         #expect(try Git.run(["lfs", "ls-files", "-n"], in: clone) == "model.safetensors")
         #expect(try Git.run(["rev-list", "--count", "HEAD"], in: clone) == "1")

@@ -291,6 +291,15 @@ enum Files {
     static func data(_ path: String) -> Data {
         (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
     }
+
+    /// Whether two files hold the same bytes (both present). Use this in expectations, not
+    /// `data(a) == data(b)`: on a mismatch swift-testing diffs the two values, which for files of
+    /// megabytes runs for hours.
+    static func same(_ a: String, _ b: String) -> Bool {
+        guard let x = try? Data(contentsOf: URL(fileURLWithPath: a)),
+              let y = try? Data(contentsOf: URL(fileURLWithPath: b)) else { return false }
+        return x == y
+    }
 }
 
 /// The fault-injecting server (Tests/Hub/faultserver.py), one per test process.
