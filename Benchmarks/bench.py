@@ -13,8 +13,8 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
-writeback of an earlier one, and with earlier runs' trees moved aside rather than deleted (deleted
-between scenarios: see Bench.discard for why); the table shows the median wall time, the peak RSS (/usr/bin/time's
+writeback of an earlier one, and with earlier runs' trees out of the way in a way that does not slow
+it down (see Bench.discard); the table shows the median wall time, the peak RSS (/usr/bin/time's
 maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
 fixture so CI can check that the script still works; its numbers mean nothing.
 """

@@ -19,6 +19,7 @@ public struct FetchReport: Sendable {
     public var alreadyPresent = 0
     /// oid -> reason.
     public var failures: [String: String] = [:]
+    public init() {}
 }
 
 /// Downloads LFS objects into a store: batch requests of up to 100 objects, then at most `jobs`

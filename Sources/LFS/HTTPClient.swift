@@ -10,9 +10,10 @@ import Synchronization
 /// - Redirects: FoundationNetworking follows a redirect to another host and sends the original
 ///   `Authorization` header along. Here a redirect to another origin drops every header that can
 ///   carry a credential, and a redirect from https to http is refused.
-/// - 401 with `WWW-Authenticate`: a completion-handler or async task never completes. Requests
-///   whose answer matters (`send`) use delegate-driven tasks, which do complete once the challenge
-///   is cancelled, with the 401's status and body; downloads are watched and cancelled on a 401.
+/// - 401 with `WWW-Authenticate`: a completion-handler or async task never completes. `send`,
+///   `stream` and `upload` use delegate-driven tasks, which do complete once the challenge is
+///   cancelled, with the 401's status; `download` (a completion-handler task, kept for servers
+///   that ignore `Range`) is watched and cancelled on a 401.
 /// - Stalls: a watchdog cancels a task that has sent and received nothing for `idleTimeout`. At
 ///   most `maximumConnectionsPerHost` tasks run at once (the rest wait here, not in libcurl's
 ///   queue), so a request waiting for a connection is never taken for a stalled one.

@@ -282,10 +282,7 @@ struct ObjectDownloader: Sendable {
             return response
         }
         guard response.status == 200 else { throw statusError(response, pointer) }
-        var hasher = SHA256()
-        try ObjectStore.read(scratch) { hasher.update(bufferPointer: $0) }
-        let digest = hasher.finalize().hexString
-        let bytes = fileSize(scratch) ?? 0
+        let (digest, bytes) = try ObjectStore.digest(of: scratch)
         guard digest == pointer.oid, bytes == pointer.size else { throw mismatch(pointer, digest: digest, bytes: bytes) }
         try store.insert(verified: scratch, for: pointer)
     }

@@ -77,12 +77,15 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// Checks a file against a pointer, reading it once.
-    public static func verify(_ file: URL, against pointer: Pointer) throws -> Bool {
-        guard fileSize(file) == pointer.size else { return false }
+    /// A file's SHA-256 (lowercase hex) and size, reading it once.
+    static func digest(of file: URL) throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()
-        try Self.read(file) { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().hexString == pointer.oid
+        var size: Int64 = 0
+        try Self.read(file) { bytes in
+            hasher.update(bufferPointer: bytes)
+            size += Int64(bytes.count)
+        }
+        return (hasher.finalize().hexString, size)
     }
 
     /// Calls `body` with the file's bytes from `offset` (`count` of them, or to the end), 4 MiB at a

@@ -46,7 +46,7 @@ public struct WorkTree: Sendable {
 
     /// Puts the object's content at `file.path`. The object must be in the store. `copy`, a
     /// verified copy of the object made while it downloaded (`Fetcher.Options.checkoutCopies`), is
-    /// renamed into place when it can be, instead of copying the stored object.
+    /// moved into place when it can be, instead of copying the stored object.
     public func materialize(_ file: LFSFile, from copy: URL? = nil) throws {
         let target = try safeURL(file.path)
         let source = store.path(for: file.pointer.oid)

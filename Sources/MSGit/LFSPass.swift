@@ -136,7 +136,9 @@ struct LFSPass: Sendable {
         let reporter = self.reporter
         reporter.update { $0.phase = .lfs }
 
-        let report: FetchReport
+        var report = FetchReport()
+        /// Set when the batch endpoint itself failed: the reason of every file not resolved by then.
+        var stopped: String?
         do {
             report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
@@ -157,24 +159,16 @@ struct LFSPass: Sendable {
         } catch let error as LFSError where error.kind == .cancelled {
             throw CancellationError()
         } catch {
-            // The batch endpoint itself failed: every file not resolved by then stays a pointer, for
-            // the same reason.
-            let reason = (error as? LFSError)?.message ?? "\(error)"
-            let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
-            let settled = Set(paths + writeFailures.map(\.path))
-            summary.filesResolved = paths.count
-            summary.failures += writeFailures + pending.filter { !settled.contains($0.path) }
-                .map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: reason) }
-            summary.failures.sort { $0.path < $1.path }
-            return (summary, paths.sorted())
+            stopped = (error as? LFSError)?.message ?? "\(error)"
         }
         let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
         summary.filesResolved = paths.count
         summary.objectsDownloaded = report.downloaded
         summary.bytesDownloaded = report.downloadedBytes
         summary.failures += writeFailures
-        for file in pending {
-            if let reason = report.failures[file.pointer.oid] {
+        let settled = Set(paths + writeFailures.map(\.path))
+        for file in pending where !settled.contains(file.path) {
+            if let reason = stopped ?? report.failures[file.pointer.oid] {
                 summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
             }
         }
