@@ -182,7 +182,7 @@ struct ObjectDownloader: Sendable {
                                 .map { $0.start == from && $0.end == to && ($0.total == nil || $0.total == pointer.size) } == true
                         }
                         sink.close()
-                        return Segment(index: index, response: response, written: sink.result.written)
+                        return Segment(index: index, response: response, written: sink.written)
                     }
                 }
                 for _ in 0..<Self.window { launch() }
@@ -300,7 +300,7 @@ struct ObjectDownloader: Sendable {
             let response = try await http.stream(request, accept: accept, write: { try sink.write($0) },
                                                  progress: { counter.report(total: $0) })
             // The watchdog samples every 100 ms; a short download ends between two samples.
-            counter.report(total: sink.result.written)
+            counter.report(total: sink.written)
             return response
         }
     }
@@ -398,6 +398,9 @@ final class FileSink: Sendable {
     }
 
     /// Bytes written, and their SHA-256 when hashing (call after `close`).
+    /// Bytes written so far.
+    var written: Int64 { state.withLock { $0.written } }
+
     var result: (written: Int64, digest: String?) {
         state.withLock { s in (s.written, s.hasher.map { $0.finalize().hexString }) }
     }
