@@ -22,3 +22,8 @@ int msgit_opts_set_mwindow_mapped_limit(size_t limit)
 {
     return git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, limit);
 }
+
+int msgit_opts_set_strict_hash_verification(int enabled)
+{
+    return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
+}

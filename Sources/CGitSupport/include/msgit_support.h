@@ -60,6 +60,7 @@ int msgit_opts_set_ssl_cert_locations(const char *file, const char *path);
 int msgit_opts_set_user_agent(const char *user_agent);
 int msgit_opts_set_owner_validation(int enabled);
 int msgit_opts_set_mwindow_mapped_limit(size_t limit);
+int msgit_opts_set_strict_hash_verification(int enabled);
 
 #ifdef __cplusplus
 }
