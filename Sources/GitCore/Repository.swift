@@ -210,11 +210,19 @@ public final class Repository {
 
     /// Checks out HEAD into the work tree. `force` overwrites whatever is there (for a new clone,
     /// whose directory we just made); otherwise local changes are kept and conflicts are errors.
-    public func checkoutHead(force: Bool, progress: ((_ completed: Int, _ total: Int) -> Void)? = nil) throws {
+    ///
+    /// `newWorkTree` says the work tree holds nothing yet, so HEAD's tree is its only source of
+    /// `.gitattributes`: checkout then leaves libgit2's filters off when no attribute or setting
+    /// can convert content (`checkoutMayConvertContent`), which writes the same bytes faster.
+    public func checkoutHead(force: Bool, newWorkTree: Bool = false,
+                             progress: ((_ completed: Int, _ total: Int) -> Void)? = nil) throws {
         final class Box { let progress: (Int, Int) -> Void; init(_ p: @escaping (Int, Int) -> Void) { progress = p } }
         var options = git_checkout_options()
         try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
         options.checkout_strategy = force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue
+        if newWorkTree, let head = commit(for: "HEAD"), !checkoutMayConvertContent(commit: head) {
+            options.disable_filters = 1
+        }
         let box = progress.map(Box.init)
         if let box {
             options.progress_payload = Unmanaged.passUnretained(box).toOpaque()

@@ -210,7 +210,7 @@ struct CloneJob: Sendable {
             }
             if target != .empty {
                 reporter.update { $0.phase = .checkingOut }
-                try repository.checkoutHead(force: true) { completed, total in
+                try repository.checkoutHead(force: true, newWorkTree: true) { completed, total in
                     reporter.update {
                         $0.checkedOutFiles = completed
                         $0.totalFiles = total

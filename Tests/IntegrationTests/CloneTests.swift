@@ -97,6 +97,48 @@ import Testing
         #expect(grep.stdout.isEmpty, "token found in \(grep.stdout)")
     }
 
+    /// A fresh clone leaves libgit2's checkout filters off only when nothing can ask for a
+    /// conversion (ContentConversion). Where attributes do ask, in the root and in a subdirectory,
+    /// or core.autocrlf does, the files must come out as git writes them.
+    @Test func contentConversionsAreAppliedAsGitAppliesThem() throws {
+        let work = Paths.scratch("fixture")
+        try Git.initRepo(work)
+        try Files.write(work + "/.gitattributes", "*.txt text eol=crlf\n*.bin -text\n")
+        try Files.write(work + "/src/.gitattributes", "*.c ident\n")
+        try Files.write(work + "/notes.txt", "one\ntwo\n")
+        try Files.write(work + "/data.bin", "raw\nbytes\n")
+        try Files.write(work + "/src/main.c", "/* $Id$ */\nint x;\n")
+        try Files.write(work + "/plain.md", "not\nconverted\n")
+        try Git.commitAll(work, "attributes that convert")
+        let url = try hub.publish(work, as: Fixtures.name("eol"))
+
+        let reference = try Fixtures.gitClone(url)
+        let dir = Paths.scratch("clone") + "/repo"
+        let result = Shell.msgit(["clone", "-q", url, dir], env: hub.env)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(Files.read(dir + "/notes.txt") == "one\r\ntwo\r\n")
+        #expect(Files.read(dir + "/src/main.c").hasPrefix("/* $Id: "))
+        #expect(Files.read(dir + "/plain.md") == "not\nconverted\n")
+        #expect(try Files.sameTree(dir, reference))
+        #expect(try Git.run(["status", "--porcelain"], in: dir) == "")
+
+        // No attributes at all, but core.autocrlf=true in the user's global configuration.
+        let plain = Paths.scratch("fixture")
+        try Git.initRepo(plain)
+        try Files.write(plain + "/a.txt", "line\nline\n")
+        try Git.commitAll(plain, "plain text")
+        let plainURL = try hub.publish(plain, as: Fixtures.name("autocrlf"))
+        let home = Paths.scratch("home")
+        try Files.write(home + "/.gitconfig", "[core]\n\tautocrlf = true\n")
+        let gitDir = Paths.scratch("gitclone") + "/repo"
+        try Git.run(["-c", "core.autocrlf=true", "clone", "-q", plainURL, gitDir], hub: hub)
+        let converted = Paths.scratch("clone") + "/repo"
+        let cloned = Shell.msgit(["clone", "-q", plainURL, converted], env: hub.env.merging(["HOME": home]) { $1 })
+        #expect(cloned.status == 0, "\(cloned.output)")
+        #expect(Files.read(converted + "/a.txt") == "line\r\nline\r\n")
+        #expect(try Files.sameTree(converted, gitDir))
+    }
+
     @Test func defaultDirectoryIsTheRepositoryName() throws {
         let fixture = try Fixtures.standard("dirname")
         let parent = Paths.scratch("clone")
