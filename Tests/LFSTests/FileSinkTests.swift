@@ -19,7 +19,7 @@ import Testing
         let sink = FileSink(fd: fd, copy: copy, name: "object", offset: 4, length: 6, hashing: true)
         try sink.write(Data("abc".utf8))
         try sink.write(Data("def".utf8))
-        sink.close()
+        try sink.finish()
         let (written, digest) = sink.result
         #expect(written == 6)
         #expect(digest == SHA256.hash(data: Data("abcdef".utf8)).hexString)
@@ -35,6 +35,7 @@ import Testing
         let sink = FileSink(fd: fd, name: "object", offset: 0, length: 4, hashing: false)
         try sink.write(Data("abc".utf8))
         #expect(throws: LFSError.self) { try sink.write(Data("de".utf8)) }
+        try sink.finish()
         #expect(FileManager.default.contents(atPath: dir + "/object") == Data("abc".utf8))
     }
 
@@ -47,6 +48,54 @@ import Testing
         try sink.write(Data("late".utf8))  // a chunk delivered after the downloader moved on
         #expect(FileManager.default.contents(atPath: dir + "/object") == Data())
         #expect(sink.result.written == 0)
+    }
+
+    /// Bodies arrive in 16 KiB chunks and are written in `bufferSize` runs; chunks that straddle a
+    /// run, chunks larger than a run, and a retry that starts over must still put every byte at its
+    /// offset in both files.
+    @Test func gatheredWritesLandAtTheirOffsetsInBothFiles() throws {
+        let dir = Self.scratch()
+        let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
+        let copy = open(dir + "/copy", O_RDWR | O_CREAT, 0o644)
+        defer { close(fd); close(copy) }
+        var generator = SystemRandomNumberGenerator()
+        let body = Data((0..<(3 * FileSink.bufferSize + 12_345)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let offset = 1000
+        let sink = FileSink(fd: fd, copy: copy, name: "object", offset: Int64(offset), length: Int64(body.count),
+                            hashing: true)
+        // A first attempt that breaks off after a while, then a retry of the whole body.
+        try sink.write(body.prefix(FileSink.bufferSize + 77))
+        sink.reset()
+        var at = 0
+        for size in [16_384, 5, FileSink.bufferSize + 3, 16_384, 1, 2 * FileSink.bufferSize] where at < body.count {
+            let end = min(at + size, body.count)
+            try sink.write(body[at..<end])
+            at = end
+        }
+        try sink.write(body[at...])
+        #expect(sink.written == Int64(body.count))
+        try sink.finish()
+        try sink.write(Data("late".utf8))
+        #expect(sink.result.digest == SHA256.hash(data: body).hexString)
+        for path in [dir + "/object", dir + "/copy"] {
+            let file = FileManager.default.contents(atPath: path) ?? Data()
+            #expect(file.count == offset + body.count, "\(path)")
+            #expect(file.dropFirst(offset) == body, "\(path)")
+        }
+    }
+
+    @Test func closingDropsWhatWasGatheredAndFinishingWritesIt() throws {
+        let dir = Self.scratch()
+        let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
+        defer { close(fd) }
+        let stopped = FileSink(fd: fd, name: "object", offset: 0, length: 10, hashing: false)
+        try stopped.write(Data("abc".utf8))
+        stopped.close()
+        #expect(FileManager.default.contents(atPath: dir + "/object") == Data())
+        let finished = FileSink(fd: fd, name: "object", offset: 0, length: 10, hashing: false)
+        try finished.write(Data("abc".utf8))
+        try finished.finish()
+        #expect(FileManager.default.contents(atPath: dir + "/object") == Data("abc".utf8))
     }
 
     @Test func theRecordedPrefixWinsOverTheFileSize() throws {
