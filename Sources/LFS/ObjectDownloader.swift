@@ -70,7 +70,7 @@ struct ObjectDownloader: Sendable {
         if pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
             return try await downloadWhole(pointer, request: request, progress: progress)
         }
-        try Directories.ensure(store.incompleteDirectory)
+        try Directories.ensure(store.incompletePath)
         let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
         if store.contains(pointer) { return nil }

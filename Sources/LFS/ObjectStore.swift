@@ -12,43 +12,60 @@ import Synchronization
 public struct ObjectStore: Sendable {
     /// The `lfs` directory: `.git/lfs` in a work tree clone, `lfs` in a bare one.
     public let root: URL
+    /// `root`'s path. The per-object paths are built as strings: Foundation's URL parses the
+    /// whole path again on every `appendingPathComponent` and `path`, which made path building
+    /// a tenth of the CPU time of a pull of 1,000 small objects.
+    let rootPath: String
 
     public init(root: URL) {
         self.root = root
+        rootPath = root.standardizedFileURL.path.trimmingSuffix("/")
     }
 
     /// The store of the repository whose git directory is `gitDirectory`.
     public init(gitDirectory: URL) {
-        root = gitDirectory.appendingPathComponent("lfs", isDirectory: true)
+        self.init(root: gitDirectory.appendingPathComponent("lfs", isDirectory: true))
     }
 
     public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
     public var incompleteDirectory: URL { root.appendingPathComponent("incomplete", isDirectory: true) }
     public var tmpDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
+    var incompletePath: String { rootPath + "/incomplete" }
+    var tmpPath: String { rootPath + "/tmp" }
 
     /// Where the object lives. `oid` must be valid (the `Pointer` type guarantees it).
     public func path(for oid: String) -> URL {
+        URL(fileURLWithPath: objectPath(oid), isDirectory: false)
+    }
+
+    func objectPath(_ oid: String) -> String {
         precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
-        return objectsDirectory.appendingPathComponent(String(oid.prefix(2)), isDirectory: true)
-            .appendingPathComponent(String(oid.dropFirst(2).prefix(2)), isDirectory: true)
-            .appendingPathComponent(oid)
+        return "\(objectDirectoryPath(oid))/\(oid)"
+    }
+
+    /// `objects/<oid[0:2]>/<oid[2:4]>`.
+    private func objectDirectoryPath(_ oid: String) -> String {
+        let utf8 = oid.utf8
+        let first = String(decoding: utf8.prefix(2), as: UTF8.self)
+        let second = String(decoding: utf8.dropFirst(2).prefix(2), as: UTF8.self)
+        return "\(rootPath)/objects/\(first)/\(second)"
     }
 
     public func partialPath(for oid: String) -> URL {
         precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
-        return incompleteDirectory.appendingPathComponent(oid + ".part")
+        return URL(fileURLWithPath: "\(incompletePath)/\(oid).part", isDirectory: false)
     }
 
     /// Whether the store holds the object with the right size (as git-lfs checks; content was
     /// verified when it entered).
     public func contains(_ pointer: Pointer) -> Bool {
-        fileSize(path(for: pointer.oid)) == pointer.size
+        fileSize(atPath: objectPath(pointer.oid)) == pointer.size
     }
 
     /// A new scratch file name in `tmp/` (nothing created).
     public func scratchFile(_ label: String) throws -> URL {
-        try Directories.ensure(tmpDirectory)
-        return tmpDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try Directories.ensure(tmpPath)
+        return URL(fileURLWithPath: "\(tmpPath)/\(label)-\(UUID().uuidString)", isDirectory: false)
     }
 
     /// Removes scratch files older than `age` (left by killed runs; a live run's are younger).
@@ -66,13 +83,13 @@ public struct ObjectStore: Sendable {
 
     /// Moves a verified file into place. An object already there (another process, a rerun) wins.
     func insert(verified file: URL, for pointer: Pointer) throws {
-        let destination = path(for: pointer.oid)
-        try Directories.ensure(destination.deletingLastPathComponent())
-        if contains(pointer) {
-            try? FileManager.default.removeItem(at: file)
+        try Directories.ensure(objectDirectoryPath(pointer.oid))
+        let destination = objectPath(pointer.oid)
+        if fileSize(atPath: destination) == pointer.size {
+            unlink(file.path)
             return
         }
-        guard rename(file.path, destination.path) == 0 else {
+        guard rename(file.path, destination) == 0 else {
             throw LFSError(.io, "cannot move \(pointer.oid) into the LFS store: \(String(cString: strerror(errno)))")
         }
     }
@@ -123,13 +140,16 @@ enum Directories {
     private static let known = Mutex<Set<String>>([])
 
     static func ensure(_ url: URL) throws {
-        let path = url.path
+        try ensure(url.path)
+    }
+
+    static func ensure(_ path: String) throws {
         if known.withLock({ $0.contains(path) }) { return }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            guard errno == ENOENT else {
+            guard errno == ENOENT, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else {
                 throw LFSError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
-            try ensure(url.deletingLastPathComponent())
+            try ensure(String(path[..<slash]))
             if mkdir(path, 0o755) != 0 && errno != EEXIST {
                 throw LFSError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
@@ -139,8 +159,22 @@ enum Directories {
 }
 
 func fileSize(_ url: URL) -> Int64? {
+    fileSize(atPath: url.path)
+}
+
+extension String {
+    /// Without trailing slashes, except for "/" itself.
+    func trimmingSuffix(_ suffix: Character) -> String {
+        var result = self
+        while result.count > 1, result.last == suffix { result.removeLast() }
+        return result
+    }
+}
+
+/// The size of the regular file at `path`; nil when there is none.
+func fileSize(atPath path: String) -> Int64? {
     var st = stat()
-    guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
     return Int64(st.st_size)
 }
 

@@ -26,18 +26,17 @@ final class SpaceGuard: Sendable {
 
     /// Reserves `bytes` on the file system holding `path` (or its nearest existing parent).
     func reserve(_ bytes: Int64, on path: URL, purpose: String) throws -> Reservation {
-        let existing = Self.existingAncestor(path)
         var st = stat()
-        guard stat(existing.path, &st) == 0 else {
+        guard let existing = Self.existingAncestor(path.path, &st) else {
             return Reservation(owner: self, device: UInt64.max, bytes: 0)
         }
         let device = UInt64(st.st_dev)
-        let free = Self.freeBytes(existing.path)
+        let free = Self.freeBytes(existing)
         try reserved.withLock { table in
             let taken = table[device, default: 0]
             if let free, free - taken - margin < bytes {
                 throw LFSError(.io, "No space left on device: \(purpose) needs \(bytes) bytes on the file system of "
-                    + "\(existing.path) and \(max(free - taken - margin, 0)) are free")
+                    + "\(existing) and \(max(free - taken - margin, 0)) are free")
             }
             table[device, default: 0] = taken + bytes
         }
@@ -47,10 +46,12 @@ final class SpaceGuard: Sendable {
     /// The temporary directory FoundationNetworking writes downloads to.
     static var foundationTemporaryDirectory: URL { FileManager.default.temporaryDirectory }
 
-    static func existingAncestor(_ url: URL) -> URL {
-        var current = url
-        while !FileManager.default.fileExists(atPath: current.path) && current.path != "/" {
-            current.deleteLastPathComponent()
+    /// `path` or its nearest existing parent, with its `stat` in `st`; nil if not even "/" is.
+    static func existingAncestor(_ path: String, _ st: inout stat) -> String? {
+        var current = path
+        while stat(current, &st) != 0 {
+            guard current != "/", let slash = current.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+            current = slash == current.utf8.startIndex ? "/" : String(current[..<slash])
         }
         return current
     }
