@@ -296,15 +296,19 @@ def supervise(hub, python, watch_pid, ready_fd):
                 child.wait(max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 child.kill()
-        # fcgiwrap's and gunicorn's own children share our process group.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            os.killpg(0, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             os.remove(os.path.join(state, "hub.json"))
         except FileNotFoundError:
+            pass
+        # fcgiwrap's and gunicorn's own children share our process group. fcgiwrap's prefork
+        # workers outlive their parent and survive SIGTERM (each test run left eight behind), so
+        # the group gets SIGKILL after a moment, this process included.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(0, signal.SIGTERM)
+            time.sleep(0.2)
+            os.killpg(0, signal.SIGKILL)
+        except ProcessLookupError:
             pass
         os._exit(0)
 
