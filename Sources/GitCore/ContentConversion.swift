@@ -81,14 +81,10 @@ extension Repository {
     /// The contents of every blob called `name` anywhere in `commit`'s tree. Reads tree objects
     /// and only the matching blobs.
     func blobs(named name: String, inCommit commit: ObjectID) throws -> [Data] {
-        var commitOID = commit.oid
-        var commitObject: OpaquePointer?
-        try check(git_commit_lookup(&commitObject, pointer, &commitOID), "git_commit_lookup")
-        defer { git_commit_free(commitObject) }
-        var tree: OpaquePointer?
-        try check(git_commit_tree(&tree, commitObject), "git_commit_tree")
-        defer { git_tree_free(tree) }
+        try withTree(ofCommit: commit) { tree in try blobs(named: name, in: tree) }
+    }
 
+    private func blobs(named name: String, in tree: OpaquePointer?) throws -> [Data] {
         final class Walk {
             let name: String
             let repository: OpaquePointer

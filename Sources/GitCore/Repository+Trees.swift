@@ -22,8 +22,8 @@ extension Repository {
         try walkFiles(ofCommit: commit, contentLimit: contentLimit, body)
     }
 
-    public func walkFiles(ofCommit commit: ObjectID, contentLimit: Int,
-                          _ body: (TreeBlob, Data?) throws -> Void) throws {
+    /// Calls `body` with the tree of `commit`, freed when `body` returns.
+    func withTree<R>(ofCommit commit: ObjectID, _ body: (OpaquePointer?) throws -> R) throws -> R {
         var commitOID = commit.oid
         var commitObject: OpaquePointer?
         try check(git_commit_lookup(&commitObject, pointer, &commitOID), "git_commit_lookup")
@@ -31,6 +31,16 @@ extension Repository {
         var tree: OpaquePointer?
         try check(git_commit_tree(&tree, commitObject), "git_commit_tree")
         defer { git_tree_free(tree) }
+        return try body(tree)
+    }
+
+    public func walkFiles(ofCommit commit: ObjectID, contentLimit: Int,
+                          _ body: (TreeBlob, Data?) throws -> Void) throws {
+        try withTree(ofCommit: commit) { tree in try walkFiles(of: tree, contentLimit: contentLimit, body) }
+    }
+
+    private func walkFiles(of tree: OpaquePointer?, contentLimit: Int,
+                           _ body: (TreeBlob, Data?) throws -> Void) throws {
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, pointer), "git_repository_odb")
         defer { git_odb_free(odb) }
