@@ -137,6 +137,18 @@ import Testing
         #expect(cloned.status == 0, "\(cloned.output)")
         #expect(Files.read(converted + "/a.txt") == "line\r\nline\r\n")
         #expect(try Files.sameTree(converted, gitDir))
+
+        // The same repository, with the conversion asked for by the user's global attributes file.
+        let attributesHome = Paths.scratch("home")
+        try Files.write(attributesHome + "/.config/git/attributes", "*.txt text eol=crlf\n")
+        let homeEnv = ["HOME": attributesHome, "XDG_CONFIG_HOME": attributesHome + "/.config"]
+        let gitGlobal = Paths.scratch("gitclone") + "/repo"
+        try Git.run(["clone", "-q", plainURL, gitGlobal], hub: hub, env: homeEnv)
+        let global = Paths.scratch("clone") + "/repo"
+        let globalClone = Shell.msgit(["clone", "-q", plainURL, global], env: hub.env.merging(homeEnv) { $1 })
+        #expect(globalClone.status == 0, "\(globalClone.output)")
+        #expect(Files.read(global + "/a.txt") == "line\r\nline\r\n")
+        #expect(try Files.sameTree(global, gitGlobal))
     }
 
     @Test func defaultDirectoryIsTheRepositoryName() throws {
