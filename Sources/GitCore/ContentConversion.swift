@@ -89,7 +89,6 @@ extension Repository {
             let name: String
             let repository: OpaquePointer
             var found: [Data] = []
-            var failed = false
             init(name: String, repository: OpaquePointer) { self.name = name; self.repository = repository }
         }
         let walk = Walk(name: name, repository: pointer)
@@ -99,10 +98,7 @@ extension Repository {
                 guard let entry, git_tree_entry_type(entry) == GIT_OBJECT_BLOB,
                       String(cString: git_tree_entry_name(entry)) == walk.name else { return 0 }
                 var blob: OpaquePointer?
-                guard git_blob_lookup(&blob, walk.repository, git_tree_entry_id(entry)) == 0 else {
-                    walk.failed = true
-                    return -1
-                }
+                guard git_blob_lookup(&blob, walk.repository, git_tree_entry_id(entry)) == 0 else { return -1 }
                 defer { git_blob_free(blob) }
                 walk.found.append(Data(bytes: git_blob_rawcontent(blob), count: Int(git_blob_rawsize(blob))))
                 return 0
