@@ -12,6 +12,14 @@ What runs (all on 127.0.0.0/8, on free ports):
 - Git LFS: giftless (PyPI) behind the same nginx at <repo>.git/info/lfs, authenticating the same
   tokens, with objects in DIR/lfs-storage served and accepted by nginx on a separate storage
   host, 127.0.0.2, through presigned URLs (?expires=&sig=), like object storage behind a real hub.
+- A second git host, 127.0.0.3 (`other_url`), with a token of its own (`other_token`): the same
+  repositories behind another front door, as an internal GitLab a mirror pushes to. It refuses the
+  first host's tokens and keeps its own access log.
+- Over TLS too, when .ci/setup made the test CA (.build-hub/ca, which the system store trusts): git
+  and LFS at https://localhost:TLSPORT, storage at https://127.0.0.2:STORAGETLSPORT, with nothing
+  to set on the client side, as for a hub whose certificate a public CA signed.
+- Repositories whose names start with expiring-, expired-, expiresat- or gitlab- get download
+  actions the way other hubs give them (see msgit_giftless.py).
 - Access logs that record the Authorization header and the Range of each request, so tests can
   check which host saw which credentials and how many bytes were sent.
 
@@ -35,6 +43,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 STORAGE_HOST = "127.0.0.2"
+OTHER_HOST = "127.0.0.3"
 
 
 def venv_python():
@@ -88,7 +97,7 @@ http {{
     uwsgi_temp_path {state}/tmp/uwsgi;
     scgi_temp_path {state}/tmp/scgi;
     log_format hub '$remote_addr "$request" $status $body_bytes_sent '
-                   'auth="$http_authorization" range="$http_range" ua="$http_user_agent"';
+                   'auth="$http_authorization" range="$http_range" ua="$http_user_agent" tls="$https"';
 
     # HTTP Basic with user oauth2: the read-write token may push, the read-only one only fetch
     # (nginx's auth_basic cannot give one user two passwords).
@@ -102,86 +111,136 @@ http {{
         "~^ro .*git-receive-pack" forbid;
         default allow;
     }}
+    # The other host takes its own token only.
+    map $http_authorization $other_decision {{
+        "Basic {other_basic}" allow;
+        default deny;
+    }}
 
     server {{
         listen 127.0.0.1:{git_port};
         access_log {state}/logs/git-access.log hub;
         client_max_body_size 0;
-
-        location ~ \\.git/info/lfs/ {{
-            proxy_pass http://127.0.0.1:{lfs_port};
-            proxy_set_header Host $http_host;
-            proxy_http_version 1.1;
-            proxy_request_buffering off;
-            proxy_buffering off;
-        }}
-
-        location / {{
-            error_page 401 @denied;
-            error_page 403 @forbidden;
-            if ($hub_decision = deny) {{ return 401; }}
-            if ($hub_decision = forbid) {{ return 403; }}
-            include /etc/nginx/fastcgi_params;
-            fastcgi_pass unix:{state}/run/fcgiwrap.sock;
-            fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
-            fastcgi_param GIT_PROJECT_ROOT {state}/repos;
-            fastcgi_param GIT_HTTP_EXPORT_ALL "";
-            fastcgi_param GIT_CONFIG_GLOBAL {state}/gitconfig;
-            fastcgi_param PATH_INFO $uri;
-            fastcgi_param REMOTE_USER oauth2;
-            fastcgi_buffering off;
-            fastcgi_request_buffering off;
-        }}
-
-        location @denied {{
-            default_type text/plain;
-            add_header WWW-Authenticate 'Basic realm="msgit hub"' always;
-            return 401 "HTTP Basic: Access denied\\n";
-        }}
-
-        location @forbidden {{
-            default_type text/plain;
-            return 403 "You are not allowed to push code to this project.\\n";
-        }}
+        set $decision $hub_decision;
+        include {state}/git-locations.conf;
     }}
 
-    # The storage host: presigned URLs only (nginx secure_link), GET with Range, PUT to upload.
+    server {{
+        listen {other_host}:{other_port};
+        access_log {state}/logs/other-access.log hub;
+        client_max_body_size 0;
+        set $decision $other_decision;
+        include {state}/git-locations.conf;
+    }}
+
+    # The storage host: presigned URLs only, GET with Range, PUT to upload.
     server {{
         listen {storage_host}:{storage_port};
         access_log {state}/logs/storage-access.log hub;
         client_max_body_size 0;
         root {state}/lfs-storage;
-
-        # Objects of repositories named slow-* trickle out, so tests can stop a download halfway.
-        location ~ ^/objects/[^/]+/slow- {{
-            limit_rate 4m;
-            include {state}/presigned.conf;
-        }}
-
-        # Objects of repositories named norange-* come whole whatever Range asks (as from a
-        # server without range support).
-        location ~ ^/objects/[^/]+/norange- {{
-            max_ranges 0;
-            include {state}/presigned.conf;
-        }}
-
-        location /objects/ {{
-            include {state}/presigned.conf;
-        }}
+        include {state}/storage-locations.conf;
     }}
+{tls_servers}
 }}
 """
 
-# Presigned URLs only (nginx secure_link: ?expires=&sig=), GET with Range, PUT to upload.
+# What each git host serves: LFS (and GitLab-style object links) from giftless, the rest from git
+# http-backend behind HTTP Basic, as $decision says.
+GIT_LOCATIONS = """
+location ~ \\.git/(info/lfs|gitlab-lfs)/ {{
+    proxy_pass http://127.0.0.1:{lfs_port};
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_http_version 1.1;
+    proxy_request_buffering off;
+    proxy_buffering off;
+}}
+
+location / {{
+    error_page 401 @denied;
+    error_page 403 @forbidden;
+    if ($decision = deny) {{ return 401; }}
+    if ($decision = forbid) {{ return 403; }}
+    include /etc/nginx/fastcgi_params;
+    fastcgi_pass unix:{state}/run/fcgiwrap.sock;
+    fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+    fastcgi_param GIT_PROJECT_ROOT {state}/repos;
+    fastcgi_param GIT_HTTP_EXPORT_ALL "";
+    fastcgi_param GIT_CONFIG_GLOBAL {state}/gitconfig;
+    fastcgi_param PATH_INFO $uri;
+    fastcgi_param REMOTE_USER oauth2;
+    fastcgi_buffering off;
+    fastcgi_request_buffering off;
+}}
+
+location @denied {{
+    default_type text/plain;
+    add_header WWW-Authenticate 'Basic realm="msgit hub"' always;
+    return 401 "HTTP Basic: Access denied\\n";
+}}
+
+location @forbidden {{
+    default_type text/plain;
+    return 403 "You are not allowed to push code to this project.\\n";
+}}
+"""
+
+STORAGE_LOCATIONS = """
+# Objects of repositories named slow-* trickle out, so tests can stop a download halfway.
+location ~ ^/objects/[^/]+/slow- {{
+    limit_rate 4m;
+    include {state}/presigned.conf;
+}}
+
+# Objects of repositories named norange-* come whole whatever Range asks (as from a server
+# without range support).
+location ~ ^/objects/[^/]+/norange- {{
+    max_ranges 0;
+    include {state}/presigned.conf;
+}}
+
+location /objects/ {{
+    include {state}/presigned.conf;
+}}
+"""
+
+# With the test CA (.ci/setup): the hub and the storage host over TLS, on other ports.
+TLS_SERVERS = """
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        server_name localhost;
+        ssl_certificate {state}/tls/hub.pem;
+        ssl_certificate_key {state}/tls/hub.key;
+        access_log {state}/logs/git-access.log hub;
+        client_max_body_size 0;
+        set $decision $hub_decision;
+        include {state}/git-locations.conf;
+    }}
+
+    server {{
+        listen {storage_host}:{storage_tls_port} ssl;
+        ssl_certificate {state}/tls/hub.pem;
+        ssl_certificate_key {state}/tls/hub.key;
+        access_log {state}/logs/storage-access.log hub;
+        client_max_body_size 0;
+        root {state}/lfs-storage;
+        include {state}/storage-locations.conf;
+    }}
+"""
+
+# Presigned URLs only (nginx secure_link: ?expires=&sig=). A link past its time is refused with
+# 403, as S3 and OSS refuse an expired presigned URL. GET with Range, PUT to upload.
 PRESIGNED_CONF = """
 secure_link $arg_sig,$arg_expires;
 secure_link_md5 "$secure_link_expires$uri {secret}";
 if ($secure_link = "") {{ return 403; }}
-if ($secure_link = "0") {{ return 410; }}
+if ($secure_link = "0") {{ return 403; }}
 dav_methods PUT;
 create_full_put_path on;
 dav_access user:rw group:r all:r;
 """
+
 
 GIFTLESS_CONF = """
 LEGACY_ENDPOINTS: false
@@ -191,6 +250,7 @@ AUTH_PROVIDERS:
       username: oauth2
       token: "{token}"
       read_only_token: "{read_only_token}"
+      other_token: "{other_token}"
 TRANSFER_ADAPTERS:
   basic:
     factory: giftless.transfer.basic_external:factory
@@ -199,7 +259,9 @@ TRANSFER_ADAPTERS:
       storage_options:
         path: {state}/lfs-storage
         base_url: http://{storage_host}:{storage_port}
+        tls_base_url: "{storage_tls_url}"
         secret: "{secret}"
+        markers: {state}/markers
       action_lifetime: 900
 PRE_AUTHORIZED_ACTION_PROVIDER:
   factory: giftless.auth.jwt:factory
@@ -210,12 +272,39 @@ PRE_AUTHORIZED_ACTION_PROVIDER:
 """
 
 
+def test_ca():
+    """The test CA made by .ci/setup (cert, key), or None. .ci/setup also adds it to the system
+    trust store, which is what the TLS tests rely on."""
+    directory = os.environ.get("MSGIT_HUB_CA") or os.path.join(REPO_ROOT, ".build-hub", "ca")
+    cert, key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+    return (cert, key) if os.path.exists(cert) and os.path.exists(key) else None
+
+
+def make_tls_certificate(state):
+    """A certificate for localhost, 127.0.0.1 and 127.0.0.2 signed by the test CA, in state/tls;
+    False when there is no test CA."""
+    ca = test_ca()
+    if not ca:
+        return False
+    directory = os.path.join(state, "tls")
+    os.makedirs(directory, exist_ok=True)
+    key, csr, pem = (os.path.join(directory, n) for n in ("hub.key", "hub.csr", "hub.pem"))
+    ext = os.path.join(directory, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2\nextendedKeyUsage=serverAuth\n")
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True)
+    run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-set_serial", str(secrets.randbits(63)), "-out", pem,
+        "-days", "2", "-extfile", ext)
+    return True
+
+
 def start(state, watch_pid=None, token=None):
     state = os.path.abspath(state)
     description_path = os.path.join(state, "hub.json")
     if os.path.exists(description_path):
         stop(state, quiet=True)
-    for sub in ["repos", "lfs-storage/objects", "logs", "run", "tmp"]:
+    for sub in ["repos", "lfs-storage/objects", "logs", "run", "tmp", "markers"]:
         os.makedirs(os.path.join(state, sub), exist_ok=True)
     python = venv_python()
 
@@ -224,14 +313,24 @@ def start(state, watch_pid=None, token=None):
         "username": "oauth2",
         "token": token or "hubtok-" + secrets.token_hex(16),
         "read_only_token": "hubro-" + secrets.token_hex(16),
+        "other_token": "othertok-" + secrets.token_hex(16),
         "git_port": free_port(),
+        "other_port": free_port(OTHER_HOST),
         "lfs_port": free_port(),
         "storage_port": free_port(STORAGE_HOST),
         "secret": secrets.token_hex(16),
         "jwt_key": secrets.token_hex(16),
     }
     hub["url"] = f"http://127.0.0.1:{hub['git_port']}"
+    hub["other_url"] = f"http://{OTHER_HOST}:{hub['other_port']}"
+    hub["other_access_log"] = os.path.join(state, "logs", "other-access.log")
     hub["storage_url"] = f"http://{STORAGE_HOST}:{hub['storage_port']}"
+    # TLS only with the test CA, which the system store trusts (.ci/setup).
+    tls = make_tls_certificate(state)
+    hub["tls_port"] = free_port() if tls else None
+    hub["storage_tls_port"] = free_port(STORAGE_HOST) if tls else None
+    hub["tls_url"] = f"https://localhost:{hub['tls_port']}" if tls else None
+    hub["storage_tls_url"] = f"https://{STORAGE_HOST}:{hub['storage_tls_port']}" if tls else None
     hub["repos"] = os.path.join(state, "repos")
     hub["lfs_storage"] = os.path.join(state, "lfs-storage")
     hub["git_access_log"] = os.path.join(state, "logs", "git-access.log")
@@ -243,13 +342,19 @@ def start(state, watch_pid=None, token=None):
     with open(os.path.join(state, "gitconfig"), "w") as f:
         f.write("[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
     user = "user root root;" if os.geteuid() == 0 else ""
+    tls_servers = TLS_SERVERS.format(storage_host=STORAGE_HOST, **hub) if tls else ""
     with open(os.path.join(state, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, rw_basic=basic(hub["token"]),
-                                  ro_basic=basic(hub["read_only_token"]), **hub))
+        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, other_host=OTHER_HOST, rw_basic=basic(hub["token"]),
+                                  ro_basic=basic(hub["read_only_token"]), other_basic=basic(hub["other_token"]),
+                                  tls_servers=tls_servers, **hub))
+    with open(os.path.join(state, "git-locations.conf"), "w") as f:
+        f.write(GIT_LOCATIONS.format(**hub))
+    with open(os.path.join(state, "storage-locations.conf"), "w") as f:
+        f.write(STORAGE_LOCATIONS.format(**hub))
     with open(os.path.join(state, "presigned.conf"), "w") as f:
         f.write(PRESIGNED_CONF.format(**hub))
     with open(os.path.join(state, "giftless.yaml"), "w") as f:
-        f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **hub))
+        f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **{**hub, "storage_tls_url": hub["storage_tls_url"] or ""}))
 
     # The supervisor: a session of its own holding nginx, fcgiwrap and gunicorn as children.
     read_end, write_end = os.pipe()
@@ -327,7 +432,7 @@ def supervise(hub, python, watch_pid, ready_fd):
         # so concurrent first requests in one process can miss the JWT authenticator (401 on verify).
         spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", "6",
                "--threads", "1", "--no-control-socket", "--access-logfile", hub["lfs_log"],
-               "giftless.wsgi_entrypoint:app"], "gunicorn.log", env=env)
+               "msgit_giftless:app"], "gunicorn.log", env=env)
         deadline = time.time() + 10
         while not os.path.exists(sock) and time.time() < deadline:
             time.sleep(0.02)

@@ -14,6 +14,14 @@ struct Hub: Sendable, Decodable {
     let git_access_log: String
     let storage_access_log: String
     let state: String
+    /// The second git host (127.0.0.3): the same repositories, its own token and access log.
+    let other_url: String
+    let other_token: String
+    let other_access_log: String
+    /// https://localhost:PORT and the storage host over TLS, signed by the test CA the system
+    /// store trusts; nil where .ci/setup could not install it.
+    let tls_url: String?
+    let storage_tls_url: String?
 
     static let shared: Hub = {
         let state = FileManager.default.temporaryDirectory
