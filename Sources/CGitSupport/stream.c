@@ -129,6 +129,44 @@ static int fail_cancelled(msgit_socket_stream *st)
     return -1;
 }
 
+/*
+ * Connecting: every address the name resolves to gets a chance within the connect limit, as
+ * git (through curl) gives them. Addresses are tried in the resolver's order with the families
+ * interleaved (RFC 8305: IPv6, IPv4, IPv6, ...); an attempt that has not finished after
+ * MSGIT_ATTEMPT_DELAY_MS gets the next address started beside it, and the first connection to
+ * complete wins. An address that does not answer at all (an IPv6 route black-holed, common in
+ * containers) so costs a quarter of a second, not the whole limit.
+ */
+#define MSGIT_ATTEMPT_DELAY_MS 250
+#define MSGIT_MAX_ADDRESSES 32
+
+/* The addresses of `info`, families interleaved, starting with the first one's family. */
+static int interleave_addresses(struct addrinfo *info, struct addrinfo **out)
+{
+    struct addrinfo *first[MSGIT_MAX_ADDRESSES], *other[MSGIT_MAX_ADDRESSES];
+    int nfirst = 0, nother = 0, n = 0;
+    int family = info ? info->ai_family : AF_UNSPEC;
+    for (struct addrinfo *p = info; p != NULL; p = p->ai_next) {
+        if (p->ai_family == family && nfirst < MSGIT_MAX_ADDRESSES)
+            first[nfirst++] = p;
+        else if (p->ai_family != family && nother < MSGIT_MAX_ADDRESSES)
+            other[nother++] = p;
+    }
+    for (int i = 0; (i < nfirst || i < nother) && n < MSGIT_MAX_ADDRESSES; i++) {
+        if (i < nfirst)
+            out[n++] = first[i];
+        if (i < nother && n < MSGIT_MAX_ADDRESSES)
+            out[n++] = other[i];
+    }
+    return n;
+}
+
+static void close_all(int *fds, int count)
+{
+    for (int i = 0; i < count; i++)
+        close(fds[i]);
+}
+
 static int msgit_stream_connect(git_stream *stream)
 {
     msgit_socket_stream *st = (msgit_socket_stream *)stream;
@@ -145,44 +183,83 @@ static int msgit_stream_connect(git_stream *stream)
         return -1;
     }
 
+    struct addrinfo *addresses[MSGIT_MAX_ADDRESSES];
+    int count = interleave_addresses(info, addresses);
+    int pending[MSGIT_MAX_ADDRESSES];
+    int npending = 0, next = 0, last_errno = 0, timed_out = 0;
     int64_t deadline = now_ms() + st->op->connect_timeout_ms;
-    int last_errno = 0, timed_out = 0;
-    for (struct addrinfo *p = info; p != NULL; p = p->ai_next) {
-        int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        if (connect(fd, p->ai_addr, p->ai_addrlen) == 0) {
-            st->fd = fd;
-            break;
-        }
-        if (errno != EINPROGRESS) {
-            last_errno = errno;
-            close(fd);
-            continue;
-        }
-        int ready = wait_ready(st->op, fd, POLLOUT, deadline);
-        if (ready == -2) {
-            close(fd);
+    int64_t next_start = 0;
+
+    for (;;) {
+        if (atomic_load(&st->op->cancelled)) {
+            close_all(pending, npending);
             freeaddrinfo(info);
             return fail_cancelled(st);
         }
-        if (ready == 0) {
+        int64_t now = now_ms();
+        if (now >= deadline) {
             timed_out = 1;
-            close(fd);
             break;
         }
-        int soerr = 0;
-        socklen_t len = sizeof(soerr);
-        if (ready < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0) {
-            last_errno = soerr ? soerr : errno;
-            close(fd);
+        /* Start the next address when nothing is under way, or the current attempts had their time. */
+        if (next < count && (npending == 0 || now >= next_start)) {
+            struct addrinfo *p = addresses[next++];
+            int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol);
+            if (fd < 0) {
+                last_errno = errno;
+                continue;
+            }
+            if (connect(fd, p->ai_addr, p->ai_addrlen) == 0) {
+                st->fd = fd;
+                break;
+            }
+            if (errno != EINPROGRESS) {
+                last_errno = errno;
+                close(fd);
+                continue;
+            }
+            pending[npending++] = fd;
+            next_start = now + MSGIT_ATTEMPT_DELAY_MS;
             continue;
         }
-        st->fd = fd;
-        break;
+        if (npending == 0)
+            break; /* every address refused */
+
+        struct pollfd pfds[MSGIT_MAX_ADDRESSES];
+        for (int i = 0; i < npending; i++) {
+            pfds[i].fd = pending[i];
+            pfds[i].events = POLLOUT;
+            pfds[i].revents = 0;
+        }
+        int64_t wait = deadline - now;
+        if (next < count && next_start - now < wait)
+            wait = next_start - now;
+        if (wait > MSGIT_POLL_SLICE_MS)
+            wait = MSGIT_POLL_SLICE_MS;
+        int ready = poll(pfds, (nfds_t)npending, wait > 0 ? (int)wait : 0);
+        if (ready < 0 && errno != EINTR) {
+            last_errno = errno;
+            break;
+        }
+        for (int i = npending - 1; ready > 0 && i >= 0; i--) {
+            if (!pfds[i].revents)
+                continue;
+            int soerr = 0;
+            socklen_t len = sizeof(soerr);
+            if (getsockopt(pending[i], SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0) {
+                st->fd = pending[i];
+                pending[i] = pending[--npending];
+                break;
+            }
+            last_errno = soerr ? soerr : errno;
+            close(pending[i]);
+            pending[i] = pending[--npending];
+            next_start = now; /* a refusal hands its turn to the next address at once */
+        }
+        if (st->fd >= 0)
+            break;
     }
+    close_all(pending, npending);
     freeaddrinfo(info);
 
     if (st->fd < 0) {
