@@ -32,10 +32,13 @@ public struct BatchObject: Sendable, Decodable {
             case expiresAt = "expires_at"
         }
 
-        /// When the action stops working, from `expires_in` (preferred) or `expires_at`.
+        /// When the action stops working, from `expires_in` (preferred, as git-lfs prefers it) or
+        /// `expires_at` (RFC 3339, fractions and offsets included). Nil when neither says: a link
+        /// that turns out to have expired is refused by its storage host with 401 or 403, and the
+        /// object is then asked for once more (`Fetcher`).
         func expiry(receivedAt: Date) -> Date? {
             if let expiresIn { return receivedAt.addingTimeInterval(TimeInterval(expiresIn)) }
-            if let expiresAt { return ISO8601DateFormatter().date(from: expiresAt) }
+            if let expiresAt { return RFC3339.date(expiresAt) }
             return nil
         }
     }

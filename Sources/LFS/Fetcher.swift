@@ -160,20 +160,27 @@ public struct Fetcher: Sendable {
         return report
     }
 
-    /// One object, asking the batch API again when its action expired before it could start.
+    /// One object, asking the batch API again for a fresh action when the one in hand expired
+    /// before it could start, or once when the storage host refuses it (401 or 403: a presigned
+    /// link that expired in flight, or whose expiry the server did not state).
     private func download(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker) async
         -> Result<URL?, LFSError>
     {
         do {
-            var action = answer.action("download")
-            if action == nil {
+            let action: BatchObject.Action
+            if let current = answer.action("download") {
+                action = current
+            } else {
                 logger.debug("LFS: the action for \(pointer.oid.prefix(12)) expired; asking again")
-                let again = try await batch.batch(.download, [pointer])
-                if let error = again.first?.error { return .failure(LFSError(.server, Self.describe(error))) }
-                action = again.first?.action("download", margin: 0)
+                action = try await freshAction(for: pointer)
             }
-            guard let action else { return .failure(LFSError(.server, "the LFS server gave no usable download action")) }
-            let copy = try await downloader.download(pointer, action: action) { tracker.bytes($0) }
+            let copy: URL?
+            do {
+                copy = try await downloader.download(pointer, action: action) { tracker.bytes($0) }
+            } catch let error as LFSError where error.kind == .authentication {
+                logger.info("LFS: \(error.message); asking the LFS server for a new link to \(pointer.oid.prefix(12))")
+                copy = try await downloader.download(pointer, action: try await freshAction(for: pointer)) { tracker.bytes($0) }
+            }
             tracker.fileDone(pointer)
             return .success(copy)
         } catch let error as LFSError {
@@ -185,6 +192,16 @@ public struct Fetcher: Sendable {
             tracker.fileFailed(pointer)
             return .failure(LFSError(.io, "\(error)"))
         }
+    }
+
+    /// A new download action for one object, straight from the batch API.
+    private func freshAction(for pointer: Pointer) async throws -> BatchObject.Action {
+        let again = try await batch.batch(.download, [pointer])
+        if let error = again.first?.error { throw LFSError(.server, Self.describe(error)) }
+        guard let action = again.first?.action("download", margin: 0) else {
+            throw LFSError(.server, "the LFS server gave no usable download action")
+        }
+        return action
     }
 
     static func describe(_ error: BatchObject.ObjectError) -> String {

@@ -568,17 +568,22 @@ struct PartialLock {
     let fd: Int32
 
     /// Waits for the lock, polling, and gives up waiting early when `done()` says the other
-    /// process finished the object.
+    /// process finished the object. The descriptor is closed on every way out but success,
+    /// cancellation while waiting included.
     static func acquire(_ path: URL, until done: () -> Bool) async throws -> PartialLock {
         let fd = open(path.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LFSError(.io, "cannot open \(path.path): \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                close(fd)
-                throw LFSError(.io, "cannot lock \(path.path): \(String(cString: strerror(errno)))")
+        do {
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                guard errno == EWOULDBLOCK || errno == EINTR else {
+                    throw LFSError(.io, "cannot lock \(path.path): \(String(cString: strerror(errno)))")
+                }
+                if done() { break }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            if done() { break }
-            try await Task.sleep(for: .milliseconds(100))
+        } catch {
+            close(fd)
+            throw error
         }
         return PartialLock(fd: fd)
     }
