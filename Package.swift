@@ -59,10 +59,13 @@ let package = Package(
             path: "Examples/CloneWithToken"
         ),
         .testTarget(name: "LFSTests", dependencies: ["LFS"]),
-        .testTarget(name: "MSGitTests", dependencies: ["MSGit", "GitCore"]),
+        .testTarget(
+            name: "MSGitTests",
+            dependencies: ["MSGit", "GitCore", "LFS", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MSGit", "LFS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MSGit", "GitCore", "LFS", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

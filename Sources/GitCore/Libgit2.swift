@@ -4,13 +4,12 @@ import Foundation
 
 /// Process-wide libgit2 set-up, done once before the first libgit2 call.
 enum Libgit2 {
-    /// `git_libgit2_init`, our socket stream, a user agent, the CA bundle from the environment, and
-    /// git's rule of trusting objects already in the object database.
+    /// `git_libgit2_init`, our socket stream, the CA bundle from the environment, and git's rule of
+    /// trusting objects already in the object database.
     static let initialized: Void = {
         git_libgit2_init()
         let rc = msgit_stream_register()
         precondition(rc == 0, "registering the msgit socket stream failed (\(rc))")
-        _ = msgit_opts_set_user_agent("msgit/\(GitCore.version) (libgit2 \(GitCore.libgit2Version))")
         // libgit2 1.5.1 with mbedTLS ignores SSL_CERT_FILE / GIT_SSL_CAINFO; honour them as git does.
         let env = ProcessInfo.processInfo.environment
         if let file = env["GIT_SSL_CAINFO"] ?? env["SSL_CERT_FILE"], !file.isEmpty {
@@ -25,7 +24,12 @@ enum Libgit2 {
 }
 
 public enum GitCore {
-    public static let version = "0.1.0"
+    /// Sets what libgit2 sends inside its `User-Agent: git/2.0 (...)`, for the whole process
+    /// (libgit2's options are global). Unset, it is `libgit2 <version>`.
+    public static func setUserAgent(_ product: String) {
+        _ = Libgit2.initialized
+        _ = msgit_opts_set_user_agent(product)
+    }
 
     /// The version of the libgit2 library msgit runs with, e.g. "1.5.1".
     public static var libgit2Version: String {

@@ -106,8 +106,10 @@ final class CallbackContext {
     }
 
     /// Runs `call` with `git_remote_callbacks` pointing at this context, then rethrows the error a
-    /// callback stored, if any, in preference to libgit2's.
+    /// callback stored during this call, if any, in preference to libgit2's. A remote is reused
+    /// for several calls (connect, then fetch), so the error of an earlier call is forgotten first.
     func perform(_ function: String, _ call: (git_remote_callbacks) -> Int32) throws {
+        error = nil
         try withExtendedLifetime(self) {
             let rc = call(makeCallbacks())
             if let error { throw error }

@@ -115,7 +115,7 @@ public struct BatchClient: Sendable {
         request.httpBody = try JSONEncoder().encode(body)
         request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Accept")
         request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
-        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
+        request.setValue(UserAgent.lfs, forHTTPHeaderField: "User-Agent")
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
 
         let response = try await retry.run("LFS batch request to \(endpoint.redactedForRedirect)", logger: logger) {
@@ -177,8 +177,4 @@ public struct BatchClient: Sendable {
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
         return text.unicodeScalars.allSatisfy { $0.value >= 32 || $0 == "\t" } ? text : "binary data"
     }
-}
-
-extension HTTPClient {
-    public static let userAgent = "git-lfs/3.3.0 (msgit)"
 }

@@ -52,7 +52,7 @@ public final class HTTPClient: Sendable {
     public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
-        configuration.timeoutIntervalForRequest = Double(idleTimeout.components.seconds) + 5
+        configuration.timeoutIntervalForRequest = idleTimeout.timeInterval + 5
         configuration.timeoutIntervalForResource = 7 * 24 * 3600
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
@@ -167,7 +167,7 @@ public final class HTTPClient: Sendable {
              reportSent: Bool) {
             self.task = task
             self.state = state
-            idleSeconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
+            idleSeconds = idle.timeInterval
             self.progress = progress
             self.reportSent = reportSent
         }
@@ -189,7 +189,7 @@ public final class HTTPClient: Sendable {
                 return
             }
             let silent = ContinuousClock.now - lastChange
-            if Double(silent.components.seconds) + Double(silent.components.attoseconds) / 1e18 > idleSeconds {
+            if silent.timeInterval > idleSeconds {
                 state.cancel(task, reason: .timeout(Int(idleSeconds.rounded())))
                 return
             }

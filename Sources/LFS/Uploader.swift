@@ -154,7 +154,7 @@ public struct Uploader: Sendable {
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.setValue(HTTPClient.userAgent, forHTTPHeaderField: "User-Agent")
+        request.setValue(UserAgent.lfs, forHTTPHeaderField: "User-Agent")
         for (name, value) in action.header ?? [:] { request.setValue(value, forHTTPHeaderField: name) }
         if let hubAuthorization, HTTPClient.sameOrigin(url, endpoint), request.value(forHTTPHeaderField: "Authorization") == nil {
             request.setValue(hubAuthorization, forHTTPHeaderField: "Authorization")

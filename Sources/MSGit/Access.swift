@@ -4,7 +4,7 @@ import LFS
 import FoundationNetworking
 #endif
 
-/// What a hub says to a credential, without cloning anything.
+/// What a hub says to the credentials msgit would use for a repository, without cloning anything.
 public struct AccessReport: Sendable, Codable, Equatable {
     public enum Answer: String, Sendable, Codable {
         case accepted, refused, notFound = "not-found", unknown
@@ -12,29 +12,37 @@ public struct AccessReport: Sendable, Codable, Equatable {
 
     /// The repository URL, without userinfo.
     public var url: String
-    /// Where the token came from (never the token); nil when none was found.
+    /// Where the token for reading comes from (never the token); nil when none was found.
     public var source: String?
     public var username: String?
-    /// Whether the hub lets this credential fetch.
+    /// Where the token for writing (push, upload) comes from: a write token (`MSGIT_PUSH_TOKEN`,
+    /// `--push-token-file`), else the read token's source; nil when there is none.
+    public var writeSource: String?
+    public var writeUsername: String?
+    /// Whether the hub lets the read credential fetch.
     public var read: Answer
-    /// Whether it lets it push, as far as the server tells before a push (GitLab-based hubs and git
-    /// http-backend refuse the receive-pack advertisement to users who may not push).
+    /// Whether it lets the write credential push, as far as the server tells before a push
+    /// (GitLab-based hubs and git http-backend refuse the receive-pack advertisement to users who
+    /// may not push).
     public var write: Answer
     /// What the server said when it refused, e.g. "HTTP Basic: Access denied".
     public var serverMessage: String?
 }
 
 extension GitClient {
-    /// Asks the hub whether the credential msgit would use for `url` may read and write it.
+    /// Asks the hub whether the credentials msgit would use for `url` may read it (the read
+    /// credential) and write it (the write credential, or the read one when there is none).
     public func checkAccess(_ url: String) async throws(MSGitError) -> AccessReport {
+        let secrets = SecretScope()
+        defer { secrets.end() }
         do {
             let remote = try RemoteURL(ShortNames.expand(url))
-            let resolution = try CredentialResolution(url: remote, provider: credentials, username: username)
-            let credential = resolution.credential
+            let reading = try CredentialResolution(url: remote, client: self, purpose: .read, secrets: secrets).credential
+            let writing = try CredentialResolution(url: remote, client: self, purpose: .write, secrets: secrets).credential
             let http = HTTPClient(idleTimeout: timeouts.idle)
-            func ask(_ service: String) async throws -> HTTPClient.Response {
+            func ask(_ service: String, with credential: Credential?) async throws -> HTTPClient.Response {
                 var request = URLRequest(url: URL(string: remote.string + "/info/refs?service=\(service)")!)
-                request.setValue("git/2.0 (msgit/\(MSGitVersion.string))", forHTTPHeaderField: "User-Agent")
+                request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
                 if let credential { request.setValue(credential.basicAuthorization, forHTTPHeaderField: "Authorization") }
                 do {
                     return try await http.send(request, limit: 1 << 20)
@@ -56,12 +64,13 @@ extension GitClient {
                 default: .unknown
                 }
             }
-            let read = try await ask("git-upload-pack")
-            let write = try await ask("git-receive-pack")
+            let read = try await ask("git-upload-pack", with: reading)
+            let write = try await ask("git-receive-pack", with: writing)
             let refusal = [read, write].first { $0.status == 401 || $0.status == 403 }
             let message = refusal.map { String(decoding: $0.body.prefix(200), as: UTF8.self) }?
                 .split(whereSeparator: \.isNewline).first.map { String($0).redacted }
-            return AccessReport(url: remote.string, source: credential?.source, username: credential?.username,
+            return AccessReport(url: remote.string, source: reading?.source, username: reading?.username,
+                                writeSource: writing?.source, writeUsername: writing?.username,
                                 read: answer(read), write: answer(write), serverMessage: message)
         } catch {
             throw MSGitError.from(error)
@@ -103,8 +112,4 @@ public enum CredentialStoreFile {
             throw MSGitError(.io, "cannot write '\(file.path)': \(String(cString: strerror(errno)))")
         }
     }
-}
-
-public enum MSGitVersion {
-    public static let string = "0.1.0"
 }

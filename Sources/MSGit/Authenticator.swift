@@ -54,7 +54,7 @@ enum AuthProbe {
     static func ask(_ url: RemoteURL, credential: Credential?, timeout: Duration) async -> Answer? {
         let probeURL = URL(string: url.string + "/info/refs?service=git-upload-pack")!
         var request = URLRequest(url: probeURL)
-        request.setValue("msgit/\(GitCore.version)", forHTTPHeaderField: "User-Agent")
+        request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
         if let credential {
             request.setValue(credential.basicAuthorization, forHTTPHeaderField: "Authorization")
         }

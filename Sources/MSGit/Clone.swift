@@ -52,11 +52,13 @@ extension GitClient {
     public func clone(_ url: String, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
                       progress: ProgressHandler? = nil) async throws(MSGitError) -> CloneResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         let remoteURL: RemoteURL
         let resolution: CredentialResolution
         do {
             remoteURL = try RemoteURL(ShortNames.expand(url))
-            resolution = try CredentialResolution(url: remoteURL, provider: credentials, username: username)
+            resolution = try CredentialResolution(url: remoteURL, client: self, secrets: secrets)
         } catch {
             throw MSGitError.from(error)
         }
@@ -87,7 +89,8 @@ extension GitClient {
             var (result, plan) = try await operation.run { try job.run() }
             if let plan, !plan.files.isEmpty || plan.excluded > 0 {
                 let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
-                                   credential: resolution.credential, options: options.lfs, reporter: reporter)
+                                   credential: resolution.credential, secrets: secrets, options: options.lfs,
+                                   reporter: reporter)
                 let (summary, resolved) = try await pass.run(plan)
                 try Task.checkCancellation()
                 if !resolved.isEmpty {

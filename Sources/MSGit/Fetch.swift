@@ -20,7 +20,8 @@ struct RemoteSetup: Sendable {
 
     /// Reads `remote.<name>.url` of the repository at `directory` (or takes `remote` itself when it
     /// is a URL) and resolves its credential.
-    static func load(directory: URL, remote: String, client: GitClient) async throws -> RemoteSetup {
+    static func load(directory: URL, remote: String, client: GitClient, purpose: CredentialPurpose = .read,
+                     secrets: SecretScope) async throws -> RemoteSetup {
         let configured: String
         let isAnonymous = remote.contains("://") || ShortNames.expand(remote) != remote
         if isAnonymous {
@@ -36,8 +37,8 @@ struct RemoteSetup: Sendable {
             }
         }
         let url = try RemoteURL(configured)
-        return RemoteSetup(url: url, resolution: try CredentialResolution(url: url, provider: client.credentials,
-                                                                           username: client.username),
+        return RemoteSetup(url: url, resolution: try CredentialResolution(url: url, client: client, purpose: purpose,
+                                                                           secrets: secrets),
                            isAnonymous: isAnonymous)
     }
 
@@ -56,9 +57,11 @@ extension GitClient {
     public func fetch(in directory: URL, remote: String = "origin",
                       progress: ProgressHandler? = nil) async throws(MSGitError) -> FetchResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         var setup: RemoteSetup?
         do {
-            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
+            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
             let reporter = ProgressReporter(progress)
             let operation = makeOperation()

@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 import Logging
 
 /// Network time limits for git and LFS traffic.
@@ -21,19 +22,37 @@ public struct Timeouts: Sendable, Equatable {
 /// operations at once. Each operation resolves its credential once, sends the token only to the
 /// repository's origin, runs libgit2 on a thread of its own, and is cancelled with its task.
 public struct GitClient: Sendable {
+    /// Where the token for reading comes from; also for writing when `writeCredentials` has none.
+    /// Default: `StandardCredentials()`, the command line's order (MSGIT_TOKEN, ModelScope's saved
+    /// token, git's credential store, netrc).
     public var credentials: any CredentialProvider
+    /// Where a token meant for writing comes from (push, upload, mirror push targets). Default:
+    /// `StandardWriteCredentials()` (MSGIT_PUSH_TOKEN). When it has none, a push to a repository
+    /// uses `credentials`, and a mirror's push target only a credential stored for its own host.
+    public var writeCredentials: (any CredentialProvider)?
     /// Overrides the username of every credential (default: the provider's, normally "oauth2").
     public var username: String?
     public var timeouts: Timeouts
     public var logger: Logger
 
-    public init(credentials: any CredentialProvider = EnvironmentCredentials(), username: String? = nil,
+    public init(credentials: any CredentialProvider = StandardCredentials(),
+                writeCredentials: (any CredentialProvider)? = StandardWriteCredentials(), username: String? = nil,
                 timeouts: Timeouts = Timeouts(), logger: Logger = Logger(label: "msgit", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        _ = Self.libgit2Configured
         self.credentials = credentials
+        self.writeCredentials = writeCredentials
         self.username = username
         self.timeouts = timeouts
         self.logger = logger
     }
+
+    /// The User-Agent of git smart HTTP requests, libgit2's and msgit's own (see `UserAgent`).
+    static let gitUserAgent = UserAgent.git(libgit2Version: GitCore.libgit2Version)
+
+    /// libgit2's process-wide User-Agent, set once before the first operation.
+    private static let libgit2Configured: Void = {
+        GitCore.setUserAgent(UserAgent.libgit2Product(libgit2Version: GitCore.libgit2Version))
+    }()
 
     func makeOperation() -> GitOperation {
         GitOperation(connectTimeout: timeouts.connect, idleTimeout: timeouts.idle)
@@ -64,14 +83,4 @@ public struct GitClient: Sendable {
             return failure
         }
     }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-
-    /// Seconds rounded to the millisecond, for reports.
-    var milliseconds: Double { (seconds * 1000).rounded() / 1000 }
 }

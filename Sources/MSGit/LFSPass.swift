@@ -58,6 +58,7 @@ struct LFSPass: Sendable {
     let remoteName: String
     let remoteURL: RemoteURL
     let credential: Credential?
+    let secrets: SecretScope
     let options: LFSOptions
     let reporter: ProgressReporter
 
@@ -177,6 +178,6 @@ struct LFSPass: Sendable {
     }
 
     func authorization(for endpoint: URL) -> String? {
-        client.lfsAuthorization(for: endpoint, remoteURL: remoteURL, credential: credential)
+        client.lfsAuthorization(for: endpoint, remoteURL: remoteURL, credential: credential, secrets: secrets)
     }
 }

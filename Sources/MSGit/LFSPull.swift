@@ -18,9 +18,11 @@ extension GitClient {
     public func lfsPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
                         progress: ProgressHandler? = nil) async throws(MSGitError) -> LFSPullResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         var setup: RemoteSetup?
         do {
-            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
+            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
             let filter = PathFilter(include: options.include, exclude: options.exclude)
             let (plan, root) = try await GitOperation().run {
@@ -32,7 +34,8 @@ extension GitClient {
             }
             let reporter = ProgressReporter(progress)
             let pass = LFSPass(client: self, directory: root, remoteName: remote, remoteURL: loaded.url,
-                               credential: loaded.resolution.credential, options: options, reporter: reporter)
+                               credential: loaded.resolution.credential, secrets: secrets, options: options,
+                               reporter: reporter)
             let (summary, resolved) = try await pass.run(plan)
             if !resolved.isEmpty {
                 try await GitOperation().run { try Repository.open(at: root).refreshIndexStat(paths: resolved) }

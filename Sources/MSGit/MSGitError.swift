@@ -134,8 +134,11 @@ extension MSGitError {
             || lower.contains("connection") || lower.contains("error reading") || lower.contains("error writing")) {
             return MSGitError(.network, "cannot reach\(where_): \(message)")
         }
-        if lower.contains("content-type") || lower.contains("invalid packet") || lower.contains("bad packet")
-            || lower.contains("pkt-line") || lower.contains("malformed") && error.domain == .net {
+        // libgit2 reports a wrong content type in the HTTP class and bad pkt-lines in the net class;
+        // a "malformed" reference name or configuration value is not a protocol error.
+        if error.domain == .net || error.domain == .http,
+           lower.contains("content-type") || lower.contains("invalid packet") || lower.contains("bad packet")
+            || lower.contains("pkt-line") || lower.contains("malformed") {
             return MSGitError(.protocolError,
                               "\(url.map { "'\($0)'" } ?? "the server") did not answer with the git smart HTTP protocol (\(message))",
                               hint: "check that the URL is the repository's clone URL")

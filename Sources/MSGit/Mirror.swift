@@ -125,6 +125,8 @@ extension GitClient {
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         var result = MirrorResult(url: Manifest.identity(entry).redacted, status: .failed)
         var credential: Credential?
         var remote: RemoteURL?
@@ -132,7 +134,7 @@ extension GitClient {
             let url = try RemoteURL(entry)
             remote = url
             result.url = url.string
-            credential = try CredentialResolution(url: url, provider: credentials, username: username).credential
+            credential = try CredentialResolution(url: url, client: self, secrets: secrets).credential
             let path = MirrorJob.location(of: url, in: root)
             result.path = path.path
             let job = MirrorJob(url: url, path: path, authenticator: Authenticator(remote: url, credential: credential),
@@ -140,7 +142,7 @@ extension GitClient {
             guard let lock = try MirrorLock.acquire(path) else {
                 result.status = .busy
                 result.error = "another run is mirroring this repository"
-                result.durationSeconds = (ContinuousClock.now - start).milliseconds
+                result.durationSeconds = (ContinuousClock.now - start).reportSeconds
                 return result
             }
             defer { lock.release() }
@@ -156,7 +158,8 @@ extension GitClient {
                     var fetchOptions = Fetcher.Options()
                     fetchOptions.jobs = options.lfsJobs
                     let fetcher = Fetcher(endpoint: endpoint,
-                                          authorization: lfsAuthorization(for: endpoint, remoteURL: url, credential: credential),
+                                          authorization: lfsAuthorization(for: endpoint, remoteURL: url, credential: credential,
+                                                                          secrets: secrets),
                                           store: ObjectStore(gitDirectory: path),
                                           http: HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: options.lfsJobs),
                                           options: fetchOptions, logger: logger)
@@ -189,16 +192,22 @@ extension GitClient {
             result.error = failure.description
             result.errorKind = failure.kind.rawValue
         }
-        result.durationSeconds = (ContinuousClock.now - start).milliseconds
+        result.durationSeconds = (ContinuousClock.now - start).reportSeconds
         logger.info("mirror \(result.url): \(result.status.rawValue), \(result.refsChanged) refs, \(result.lfsObjects) LFS objects")
         return result
     }
 
     /// Pushes every ref of the mirror at `path` to `target` and deletes the target's refs the mirror
     /// does not have (`git push --mirror`), LFS objects first.
+    ///
+    /// The target is usually another host than the source, so it gets the write credentials' token
+    /// or a credential stored for its own host, never the token the source was read with.
     func pushMirror(_ path: URL, to target: String) async throws {
         let targetURL = try RemoteURL(target)
-        let targetCredential = try credentials.credential(for: targetURL)
+        let secrets = SecretScope()
+        defer { secrets.end() }
+        let targetCredential = try CredentialResolution(url: targetURL, client: self, purpose: .mirrorTarget,
+                                                        secrets: secrets).credential
         let planning = GitOperation()
         let refspecs = try await planning.run { () -> [String] in
             let repository = try Repository.open(at: path)
@@ -213,8 +222,8 @@ extension GitClient {
             let ours = try repository.references(matching: "refs/*").map(\.name)
             return ours.map { "+\($0):\($0)" } + theirs.subtracting(ours).sorted().map { ":\($0)" }
         }
-        let client = GitClient(credentials: StaticTargetCredentials(credential: targetCredential), username: username,
-                               timeouts: timeouts, logger: logger)
+        let client = GitClient(credentials: StaticTargetCredentials(credential: targetCredential), writeCredentials: nil,
+                               username: username, timeouts: timeouts, logger: logger)
         _ = try await client.push(in: path, remote: targetURL.string, refspecs: refspecs)
     }
 }

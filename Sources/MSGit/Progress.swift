@@ -48,11 +48,13 @@ final class ProgressReporter: Sendable {
 
     var current: TransferProgress { state.withLock { $0.progress } }
 
+    /// Applies `change`. The state is kept whether or not there is a handler: results are read
+    /// from it (a push's object and byte counts).
     func update(_ change: (inout TransferProgress) -> Void) {
-        guard let handler else { return }
         let toSend: TransferProgress? = state.withLock { state in
             let phase = state.progress.phase
             change(&state.progress)
+            guard handler != nil else { return nil }
             let now = ContinuousClock.now
             if state.progress.phase != phase || state.lastSent.map({ now - $0 >= interval }) ?? true {
                 state.lastSent = now
@@ -60,7 +62,7 @@ final class ProgressReporter: Sendable {
             }
             return nil
         }
-        if let toSend { handler(toSend) }
+        if let toSend { handler?(toSend) }
     }
 
     /// The LFS phase's counters, from the LFS layer's progress.
@@ -76,12 +78,11 @@ final class ProgressReporter: Sendable {
 
     /// Sends the final state whatever the throttle says.
     func finish(_ change: (inout TransferProgress) -> Void = { _ in }) {
-        guard let handler else { return }
         let final = state.withLock { state in
             change(&state.progress)
             state.lastSent = .now
             return state.progress
         }
-        handler(final)
+        handler?(final)
     }
 }

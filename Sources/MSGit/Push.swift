@@ -32,9 +32,12 @@ extension GitClient {
     public func push(in directory: URL, remote: String = "origin", refspecs: [String] = [],
                      progress: ProgressHandler? = nil) async throws(MSGitError) -> PushResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         var setup: RemoteSetup?
         do {
-            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self)
+            let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, purpose: .write,
+                                                    secrets: secrets)
             setup = loaded
             let reporter = ProgressReporter(progress)
             let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
@@ -44,7 +47,7 @@ extension GitClient {
             let plan = try await planning.run { try job.plan(operation: planning) }
             let lfs = try await uploadLFS(plan.lfsItems, endpoint: plan.lfsEndpoint, remoteURL: loaded.url,
                                           credential: loaded.resolution.credential, ref: plan.specs.first?.destination,
-                                          reporter: reporter)
+                                          secrets: secrets, reporter: reporter)
             let sending = makeOperation()
             var result = try await sending.run { try job.send(plan, operation: sending) }
             result.lfsUploadedObjects = lfs.uploaded
@@ -59,12 +62,12 @@ extension GitClient {
 
     /// Uploads what `items` name to the LFS endpoint (the hub token only on the hub's origin).
     func uploadLFS(_ items: [UploadItem], endpoint: URL?, remoteURL: RemoteURL, credential: Credential?, ref: String?,
-                   reporter: ProgressReporter) async throws -> UploadReport {
+                   secrets: SecretScope, reporter: ProgressReporter) async throws -> UploadReport {
         guard !items.isEmpty else { return UploadReport() }
         guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
         let http = HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: 8)
         let uploader = Uploader(endpoint: endpoint, authorization: lfsAuthorization(for: endpoint, remoteURL: remoteURL,
-                                                                                   credential: credential),
+                                                                                   credential: credential, secrets: secrets),
                                 http: http, logger: logger)
         reporter.update { $0.phase = .lfs }
         return try await uploader.upload(items, ref: ref, progress: reporter.updateLFS)
@@ -72,11 +75,11 @@ extension GitClient {
 
     /// The hub token for an LFS endpoint on the repository's origin; for another origin, only a
     /// credential stored for that host (a repository's .lfsconfig may name any server).
-    func lfsAuthorization(for endpoint: URL, remoteURL: RemoteURL, credential: Credential?) -> String? {
+    func lfsAuthorization(for endpoint: URL, remoteURL: RemoteURL, credential: Credential?, secrets: SecretScope) -> String? {
         if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
         guard let url = try? RemoteURL(endpoint.absoluteString),
               let other = try? credentials.credential(forSecondaryOrigin: url) else { return nil }
-        return other.basicAuthorization
+        return secrets.admit(other)?.basicAuthorization
     }
 }
 

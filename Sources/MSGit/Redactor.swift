@@ -3,27 +3,77 @@ import Synchronization
 
 /// Removes secrets from text before it is shown, logged or stored.
 ///
-/// Three kinds of secret are removed: every token msgit was handed in this process (registered by
-/// whoever loads it), the password part of URL userinfo, and the signature-bearing query parameters
-/// of presigned storage URLs and Authorization header values.
+/// Three kinds of secret are removed: the tokens of the operations running now (each operation
+/// holds its credentials' tokens from when it resolves them until it ends, see `SecretScope`),
+/// the password part of URL userinfo, and the signature-bearing query parameters of presigned
+/// storage URLs and Authorization header values.
+///
+/// Held tokens are counted, not kept: a service that runs an operation per request with a new
+/// token each time holds only the tokens of the operations in flight, so memory and the work per
+/// redaction do not grow with the number of operations ever run. `register` keeps a secret for
+/// the life of the process (for a program that has a few, such as the command line).
 public final class Redactor: Sendable {
     public static let shared = Redactor()
 
-    private let secrets = Mutex<Set<String>>([])
+    private struct State {
+        /// Secret -> how many holders it has (`Int.max` for a secret registered for good).
+        var holders: [String: Int] = [:]
+        /// The secrets, longest first, so a secret containing another is masked whole. Rebuilt when
+        /// the set changes, not on every redaction.
+        var ordered: [String] = []
+
+        mutating func reorder() {
+            ordered = holders.keys.sorted { $0.count > $1.count }
+        }
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    /// Registers a secret to be masked wherever it appears. Very short strings are ignored, since
-    /// masking them would mangle ordinary text and they are not credible tokens.
+    /// Registers a secret to be masked wherever it appears, for the life of this redactor. Very
+    /// short strings are ignored, since masking them would mangle ordinary text and they are not
+    /// credible tokens.
     public func register(_ secret: String) {
-        guard secret.count >= 4 else { return }
-        secrets.withLock { _ = $0.insert(secret) }
+        guard Self.isMaskable(secret) else { return }
+        state.withLock { s in
+            let isNew = s.holders[secret] == nil
+            s.holders[secret] = Int.max
+            if isNew { s.reorder() }
+        }
     }
+
+    /// Masks `secret` until a matching `release`. Returns false (and holds nothing) for strings too
+    /// short to mask.
+    func hold(_ secret: String) -> Bool {
+        guard Self.isMaskable(secret) else { return false }
+        state.withLock { s in
+            let count = s.holders[secret, default: 0]
+            s.holders[secret] = count == Int.max ? count : count + 1
+            if count == 0 { s.reorder() }
+        }
+        return true
+    }
+
+    /// Ends one `hold` of `secret`; the secret stops being masked when its last holder lets go.
+    func release(_ secret: String) {
+        state.withLock { s in
+            guard let count = s.holders[secret], count != Int.max else { return }
+            if count > 1 {
+                s.holders[secret] = count - 1
+            } else {
+                s.holders[secret] = nil
+                s.reorder()
+            }
+        }
+    }
+
+    /// How many distinct secrets are masked now.
+    var secretCount: Int { state.withLock { $0.holders.count } }
 
     public func redact(_ text: String) -> String {
         var result = text
-        // Longest first, so a secret containing another is masked whole.
-        for secret in secrets.withLock({ $0 }).sorted(by: { $0.count > $1.count }) {
+        for secret in state.withLock({ $0.ordered }) where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "***")
         }
         for (pattern, template) in Self.patterns {
@@ -32,6 +82,8 @@ public final class Redactor: Sendable {
         }
         return result
     }
+
+    private static func isMaskable(_ secret: String) -> Bool { secret.count >= 4 }
 
     /// Query parameters that carry a signature or a bearer secret in presigned URLs (S3, Azure,
     /// GCS, OSS and generic ones), plus userinfo and Authorization values.
@@ -51,4 +103,38 @@ public final class Redactor: Sendable {
 extension String {
     /// This string with every known secret masked (see `Redactor`).
     public var redacted: String { Redactor.shared.redact(self) }
+}
+
+/// The tokens one operation handles: each is masked by `Redactor.shared` from when the operation
+/// admits it until `end()` (called when the operation returns, whatever happened).
+final class SecretScope: Sendable {
+    private let held = Mutex<[String]?>([])
+
+    init() {}
+
+    /// Masks `credential`'s token for the rest of the operation, and returns the credential.
+    @discardableResult
+    func admit(_ credential: Credential?) -> Credential? {
+        if let credential { admit(token: credential.token) }
+        return credential
+    }
+
+    func admit(token: String) {
+        held.withLock { held in
+            // After `end`, nothing more is held (a late caller cannot leak a registration).
+            guard held != nil, Redactor.shared.hold(token) else { return }
+            held!.append(token)
+        }
+    }
+
+    /// Releases every token this scope holds. Later calls do nothing.
+    func end() {
+        let tokens = held.withLock { held -> [String] in
+            defer { held = nil }
+            return held ?? []
+        }
+        for token in tokens { Redactor.shared.release(token) }
+    }
+
+    deinit { end() }
 }

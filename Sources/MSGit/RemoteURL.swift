@@ -30,7 +30,7 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
 ///
 /// `string` (and `description`) never hold userinfo, so a `RemoteURL` can be written to
 /// `.git/config`, logged and shown. A password or token found in the userinfo is kept apart in
-/// `userinfoToken` and registered with the `Redactor`.
+/// `userinfoToken`, which an operation using the URL masks in its messages (`Redactor`).
 public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
     public let host: String
@@ -92,7 +92,6 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
             username = nil
             userinfoToken = nil
         }
-        if let userinfoToken { Redactor.shared.register(userinfoToken) }
     }
 
     /// The URL without userinfo.

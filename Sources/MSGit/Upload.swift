@@ -56,6 +56,8 @@ extension GitClient {
     public func upload(folder: URL, to url: String, options: UploadOptions = UploadOptions(),
                        progress: ProgressHandler? = nil) async throws(MSGitError) -> UploadResult {
         let start = ContinuousClock.now
+        let secrets = SecretScope()
+        defer { secrets.end() }
         var remoteURL: RemoteURL?
         var credential: Credential?
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-upload-\(UUID().uuidString)")
@@ -63,7 +65,7 @@ extension GitClient {
         do {
             let remote = try RemoteURL(ShortNames.expand(url))
             remoteURL = remote
-            credential = try CredentialResolution(url: remote, provider: credentials, username: username).credential
+            credential = try CredentialResolution(url: remote, client: self, purpose: .write, secrets: secrets).credential
             let files = try UploadScan.files(in: folder, pathInRepo: options.pathInRepo)
             let reporter = ProgressReporter(progress)
             let job = UploadJob(url: remote, scratch: scratch, options: options,
@@ -116,7 +118,8 @@ extension GitClient {
             // 4. LFS objects first, then the branch.
             let items = zip(lfsFiles, pointers).map { UploadItem(pointer: $1, source: $0.url, path: $0.repoPath, commit: commit.hex) }
             let lfs = try await uploadLFS(items, endpoint: Endpoint.resolve(remoteURL: remote.string), remoteURL: remote,
-                                          credential: credential, ref: "refs/heads/\(base.branch)", reporter: reporter)
+                                          credential: credential, ref: "refs/heads/\(base.branch)", secrets: secrets,
+                                          reporter: reporter)
             let pushing = makeOperation()
             try await pushing.run { try job.push(commit, branch: base.branch, operation: pushing) }
             reporter.finish { $0.phase = .done }

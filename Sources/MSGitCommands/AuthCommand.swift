@@ -12,11 +12,12 @@ struct AuthCommand: AsyncParsableCommand {
 struct AuthCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Tell which token msgit would use for a repository and whether the hub accepts it.",
+        abstract: "Tell which tokens msgit would use for a repository and whether the hub accepts them.",
         discussion: """
-            Prints where the token comes from (never the token), and whether the hub lets it read and, \
-            as far as the server tells before a push, write. Exits 0 if it may read, 3 if it is refused \
-            or missing, 4 if the repository does not exist.
+            Prints where the token for reading and the token for writing come from (never the tokens), \
+            whether the hub lets the first read and, as far as the server tells before a push, the second \
+            write. The write token is --push-token-file or MSGIT_PUSH_TOKEN, else the read token. Exits 0 \
+            if it may read, 3 if it is refused or missing, 4 if the repository does not exist.
             """)
 
     @Argument(help: "The repository URL or short name.")
@@ -35,15 +36,20 @@ struct AuthCheckCommand: AsyncParsableCommand {
             if report.exitCode != ExitStatus.success { report.status = "error" }
         })
         if !global.json {
-            print("repository: \(report.url)")
-            print("token:      \(report.source.map { "from \($0), user \(report.username ?? "oauth2")" } ?? "none found")")
-            print("read:       \(report.read.rawValue)")
-            print("write:      \(report.write.rawValue)")
-            if let message = report.serverMessage { print("server:     \(message)") }
+            print("repository:  \(report.url)")
+            print("read token:  \(Self.describe(report.source, report.username))")
+            print("write token: \(Self.describe(report.writeSource, report.writeUsername))")
+            print("read:        \(report.read.rawValue)")
+            print("write:       \(report.write.rawValue)")
+            if let message = report.serverMessage { print("server:      \(message)") }
             if report.source == nil { print("hint: " + StandardCredentials.sourcesHelp) }
         }
         let code = Self.exitCode(report)
         if code != ExitStatus.success { throw ExitCode(code) }
+    }
+
+    static func describe(_ source: String?, _ username: String?) -> String {
+        source.map { "from \($0), user \(username ?? Credential.defaultUsername)" } ?? "none found"
     }
 
     static func exitCode(_ access: AccessReport) -> Int32 {

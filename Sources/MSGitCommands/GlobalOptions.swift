@@ -17,6 +17,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the token from this file (first line).", valueName: "path"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Read the token for writing (push, upload, mirror --push-to) from this file (default: MSGIT_PUSH_TOKEN; "
+            + "without either, push and upload use the read token).", valueName: "path"))
+    var pushTokenFile: String?
+
     @Option(help: "Username sent with the token (default: the one stored with it, else oauth2).")
     var username: String?
 
@@ -58,7 +63,9 @@ struct GlobalOptions: ParsableArguments {
         if let timeout { timeouts.idle = .milliseconds(Int64(timeout * 1000)) }
         if let connectTimeout { timeouts.connect = .milliseconds(Int64(connectTimeout * 1000)) }
         let credentials = StandardCredentials(tokenFile: tokenFile.map { URL(fileURLWithPath: $0) })
-        return GitClient(credentials: credentials, username: username, timeouts: timeouts, logger: Logger(label: "msgit"))
+        let writeCredentials = StandardWriteCredentials(tokenFile: pushTokenFile.map { URL(fileURLWithPath: $0) })
+        return GitClient(credentials: credentials, writeCredentials: writeCredentials, username: username,
+                         timeouts: timeouts, logger: Logger(label: "msgit"))
     }
 
     func progressRenderer() -> ProgressRenderer? {

@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 import MSGit
 
 /// The one JSON object `--json` prints on standard output: the outcome, counts, bytes, duration and
@@ -98,7 +99,7 @@ extension GlobalOptions {
             let result = try await withInterrupts(work)
             if json {
                 fill(&report, result)
-                report.durationSeconds = (ContinuousClock.now - start).secondsDouble
+                report.durationSeconds = (ContinuousClock.now - start).reportSeconds
                 report.print()
             }
             return result
@@ -107,17 +108,10 @@ extension GlobalOptions {
                 : MSGitError(.git, "\(error)"))
             if json {
                 report.fail(failure)
-                report.durationSeconds = (ContinuousClock.now - start).secondsDouble
+                report.durationSeconds = (ContinuousClock.now - start).reportSeconds
                 report.print()
             }
             throw failure
         }
-    }
-}
-
-extension Duration {
-    var secondsDouble: Double {
-        let (s, atto) = components
-        return (Double(s) + Double(atto) / 1e18 * 1000).rounded() / 1000
     }
 }

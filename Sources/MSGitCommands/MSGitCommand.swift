@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LFS
 import Logging
 import MSGit
 

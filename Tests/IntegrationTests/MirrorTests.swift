@@ -205,8 +205,9 @@ import Testing
         let root = Paths.scratch("mirrors")
         let template = "\(hub.url)/{ns}-mirror/{name}.git"
         let reportPath = Paths.scratch("report") + "/report.jsonl"
+        // The target gets a token only when one is given for writing (TrustTests covers the rest).
         let run = Shell.msgit(["mirror", "--manifest", list, "--into", root, "--push-to", template, "--report", reportPath],
-                              env: hub.env)
+                              env: hub.env.merging(["MSGIT_PUSH_TOKEN": hub.token]) { $1 })
         #expect(run.status == 0, "\(run.output)")
         #expect(try report(reportPath).first?["pushed_to"] as? String == hub.repoURL(targetName))
         #expect(try Git.refs(hub.bareRepoPath(targetName)) == Git.refs(hub.bareRepoPath(source.name)), "refs as the source, stale pruned")

@@ -1,0 +1,147 @@
+import Foundation
+import GitCore
+import Logging
+import Synchronization
+import Testing
+@testable import MSGit
+
+/// Secrets held for the life of an operation, where each purpose's credential comes from, error
+/// classification, and the library's defaults.
+@Suite struct SecretScopeTests {
+    @Test func aScopeMasksItsTokensUntilItEnds() {
+        let scope = SecretScope()
+        scope.admit(token: "scoped-token-1")
+        #expect("x scoped-token-1 y".redacted == "x *** y")
+        let other = SecretScope()
+        other.admit(token: "scoped-token-1")
+        scope.end()
+        #expect("scoped-token-1".redacted == "***", "still held by the other scope")
+        other.end()
+        #expect("scoped-token-1".redacted == "scoped-token-1")
+        other.admit(token: "scoped-token-2")
+        #expect("scoped-token-2".redacted == "scoped-token-2", "an ended scope holds nothing more")
+    }
+
+    @Test func heldSecretsAreCountedAndReleasedNotKept() {
+        let redactor = Redactor()
+        for i in 0..<10_000 {
+            let token = "token-\(i)-\(UUID().uuidString)"
+            #expect(redactor.hold(token))
+            if i % 1000 == 0 { #expect(redactor.redact("[\(token)]") == "[***]") }
+            redactor.release(token)
+            #expect(redactor.secretCount == 0)
+        }
+        redactor.register("kept-for-good")
+        #expect(redactor.hold("kept-for-good"))
+        redactor.release("kept-for-good")
+        #expect(redactor.redact("kept-for-good") == "***" && redactor.secretCount == 1)
+    }
+
+    @Test func tenThousandOperationsWithTheirOwnTokensLeaveNoneBehind() async throws {
+        // Each operation resolves its credential (and holds its token) before it finds that the
+        // target directory is not empty; when it has returned, its token is no longer held.
+        let busy = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-busy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: busy.appendingPathComponent("file"))
+        defer { try? FileManager.default.removeItem(at: busy) }
+        var tokens: [String] = []
+        for i in 0..<10_000 {
+            let token = "per-request-token-\(i)-\(UUID().uuidString.prefix(8))"
+            tokens.append(token)
+            let client = GitClient(credentials: .token(token), writeCredentials: nil)
+            do {
+                _ = try await client.clone("http://127.0.0.1:9/ns/name.git", into: busy)
+                Issue.record("the clone should fail")
+            } catch {
+                #expect(error.kind == .invalidArgument)
+            }
+        }
+        #expect(tokens.allSatisfy { $0.redacted == $0 }, "no token outlives its operation")
+    }
+
+    @Test func aTokenIsMaskedWhileItsOperationRuns() async throws {
+        for i in 0..<20 {
+            let token = "running-token-\(i)-\(UUID().uuidString.prefix(8))"
+            let checks = MaskChecks()
+            var logger = Logger(label: "test") { _ in MaskCheckingHandler(token: token, checks: checks) }
+            logger.logLevel = .trace
+            let client = GitClient(credentials: .token(token), writeCredentials: nil, logger: logger)
+            let target = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-mask-\(UUID().uuidString)")
+            // Port 9 (discard) is closed here: the clone logs, connects, and fails.
+            _ = try? await client.clone("http://127.0.0.1:9/ns/name.git", into: target)
+            #expect(!checks.results.isEmpty && checks.results.allSatisfy { $0 }, "masked at every log line")
+            #expect(token.redacted == token, "and released after")
+        }
+    }
+}
+
+/// Records, at every log line, whether `Redactor.shared` masks `token` at that moment.
+private struct MaskCheckingHandler: LogHandler {
+    let token: String
+    let checks: MaskChecks
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        checks.record(token.redacted == "***")
+    }
+}
+
+private final class MaskChecks: Sendable {
+    private let state = Mutex<[Bool]>([])
+    var results: [Bool] { state.withLock { $0 } }
+    func record(_ masked: Bool) { state.withLock { $0.append(masked) } }
+}
+
+@Suite struct CredentialPurposeTests {
+    /// A provider that says which of its methods answered.
+    struct Labelled: CredentialProvider {
+        let label: String
+        func credential(for url: RemoteURL) -> Credential? { Credential(token: "\(label)-token", source: label) }
+        func credential(forSecondaryOrigin url: RemoteURL) -> Credential? {
+            Credential(token: "\(label)-stored-token", source: "\(label) store")
+        }
+    }
+
+    func source(_ purpose: CredentialPurpose, write: (any CredentialProvider)?) throws -> String? {
+        let client = GitClient(credentials: Labelled(label: "read"), writeCredentials: write)
+        let scope = SecretScope()
+        defer { scope.end() }
+        return try CredentialResolution(url: RemoteURL("https://target.example/ns/name.git"), client: client,
+                                        purpose: purpose, secrets: scope).credential?.source
+    }
+
+    @Test func eachPurposeTakesItsOwnSource() throws {
+        let write = Labelled(label: "write")
+        #expect(try source(.read, write: write) == "read")
+        #expect(try source(.write, write: write) == "write")
+        #expect(try source(.write, write: nil) == "read", "a push falls back to the read token")
+        #expect(try source(.mirrorTarget, write: write) == "write")
+        #expect(try source(.mirrorTarget, write: nil) == "read store", "a mirror target: only what is stored for its host")
+        #expect(try source(.write, write: StandardWriteCredentials(environment: [:])) == "read")
+        #expect(try source(.write, write: StandardWriteCredentials(environment: ["MSGIT_PUSH_TOKEN": "w"])) == "MSGIT_PUSH_TOKEN")
+    }
+
+    @Test func theLibraryDefaultsAreTheCommandLinesSources() {
+        let client = GitClient()
+        #expect(client.credentials is StandardCredentials)
+        #expect(client.writeCredentials is StandardWriteCredentials)
+    }
+}
+
+@Suite struct GitErrorClassificationTests {
+    func kind(_ domain: GitError.Domain, _ message: String) -> MSGitError.Kind {
+        MSGitError.from(gitError: GitError(code: .genericError, domain: domain, message: message, function: "f"), url: nil).kind
+    }
+
+    @Test func protocolErrorsComeFromTheNetworkAndHTTPClassesOnly() {
+        #expect(kind(.http, "invalid content-type: 'text/html'") == .protocolError)
+        #expect(kind(.net, "invalid packet line") == .protocolError)
+        #expect(kind(.net, "malformed URL") == .protocolError)
+        #expect(kind(.os, "could not read pkt-line cache file") == .io)
+        #expect(kind(.reference, "malformed reference name 'a..b'") == .git)
+    }
+}
