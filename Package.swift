@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "MSGit", targets: ["MSGit"]),
         .library(name: "LFS", targets: ["LFS"]),
+        .library(name: "HTTP", targets: ["HTTP"]),
         .executable(name: "msgit", targets: ["msgit"]),
     ],
     dependencies: [
@@ -28,9 +29,13 @@ let package = Package(
             name: "GitCore",
             dependencies: ["CLibgit2", "CGitSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // URLSession with the policies msgit needs on Linux, and the one type that decides where a
+        // credential may go. No libgit2, no LFS.
+        .target(name: "HTTP", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "LFS",
             dependencies: [
+                "HTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,7 +43,7 @@ let package = Package(
         .target(
             name: "MSGit",
             dependencies: [
-                "GitCore", "LFS",
+                "GitCore", "HTTP", "LFS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,6 +52,7 @@ let package = Package(
             name: "MSGitCommands",
             dependencies: [
                 "MSGit",
+                "HTTP",
                 "LFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,14 +64,15 @@ let package = Package(
             dependencies: ["MSGit"],
             path: "Examples/CloneWithToken"
         ),
-        .testTarget(name: "LFSTests", dependencies: ["LFS"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "LFSTests", dependencies: ["LFS", "HTTP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "MSGitTests",
-            dependencies: ["MSGit", "GitCore", "LFS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MSGit", "GitCore", "HTTP", "LFS", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MSGit", "GitCore", "LFS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MSGit", "GitCore", "HTTP", "LFS", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

@@ -2,21 +2,8 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HTTP
 import Logging
-
-/// An error of the LFS layer. `message` names what went wrong and never holds a secret.
-public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Kind: String, Sendable {
-        case authentication, notFound, timeout, cancelled, network, protocolError, integrity, io, server, insecure
-    }
-    public var kind: Kind
-    public var message: String
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-    public var description: String { message }
-}
 
 /// One object as the batch API answers for it.
 public struct BatchObject: Sendable, Decodable {
@@ -70,17 +57,17 @@ public struct BatchClient: Sendable {
     public enum Operation: String, Sendable { case download, upload }
 
     public let endpoint: URL
-    /// `Authorization` for the endpoint's origin (the hub token), or nil.
-    let authorization: String?
+    /// The credential for the endpoint's origin (the hub token), or nil.
+    let scope: CredentialScope?
     let http: HTTPClient
     let logger: Logger
     var retry = RetryPolicy()
 
     public static let maxObjectsPerRequest = 100
 
-    public init(endpoint: URL, authorization: String?, http: HTTPClient, logger: Logger) {
+    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, logger: Logger) {
         self.endpoint = endpoint
-        self.authorization = authorization
+        self.scope = scope
         self.http = http
         self.logger = logger
     }
@@ -116,9 +103,9 @@ public struct BatchClient: Sendable {
         request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Accept")
         request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
         request.setValue(UserAgent.lfs, forHTTPHeaderField: "User-Agent")
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        scope?.authorize(&request)
 
-        let response = try await retry.run("LFS batch request to \(endpoint.redactedForRedirect)", logger: logger) {
+        let response = try await retry.exchange("LFS batch request to \(endpoint.redactedForRedirect)", logger: logger) {
             try await http.send(request)
         }
         let where_ = endpoint.redactedForRedirect

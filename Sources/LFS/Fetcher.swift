@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Logging
 import Synchronization
 
@@ -33,8 +34,9 @@ public struct Fetcher: Sendable {
         /// memory while the disk catches up: this bounds memory, not just request sizes.
         public var segmentSize: Int64 = 4 << 20
         public var retry = RetryPolicy()
-        /// Write each fresh download's work-tree copy as it arrives (see `objectDone`).
-        public var checkoutCopies = false
+        /// Write a second copy of each fresh download, as it arrives, into this directory (see
+        /// `objectDone`); it should be on the file system the caller will move the copy within.
+        public var copyDirectory: URL?
         public init() {}
     }
 
@@ -45,17 +47,17 @@ public struct Fetcher: Sendable {
 
     /// - Parameters:
     ///   - endpoint: the LFS endpoint (`.../repo.git/info/lfs`).
-    ///   - authorization: the `Authorization` value for the endpoint's origin (the hub token); sent
-    ///     there only, never to storage hosts on other origins.
-    public init(endpoint: URL, authorization: String?, store: ObjectStore, http: HTTPClient,
+    ///   - scope: the credential for the endpoint's origin (the hub token), sent there only, never
+    ///     to storage hosts on other origins.
+    public init(endpoint: URL, scope: CredentialScope?, store: ObjectStore, http: HTTPClient,
                 options: Options = Options(), logger: Logger) {
-        var client = BatchClient(endpoint: endpoint, authorization: authorization, http: http, logger: logger)
+        var client = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         client.retry = options.retry
         batch = client
-        var downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, hubAuthorization: authorization,
+        var downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, scope: scope,
                                           maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                           logger: logger)
-        downloader.checkoutCopies = options.checkoutCopies
+        downloader.copyDirectory = options.copyDirectory
         self.downloader = downloader
         self.options = options
         self.logger = logger
@@ -71,11 +73,11 @@ public struct Fetcher: Sendable {
     /// next batch is asked for while the objects of the last one download, so a slow batch API
     /// does not leave the connections idle.
     ///
-    /// `objectDone` is called as each object is in the store, with the verified work-tree copy
-    /// written beside it when `checkoutCopies` asked for one: a file in the store's `tmp/` that the
-    /// callback may rename into place, and which is removed after it returns.
+    /// `objectDone` is called as each object is in the store, with the verified copy written
+    /// beside it when `copyDirectory` asked for one, which the callback may move elsewhere and
+    /// which is removed after it returns.
     public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
-                      objectDone: (@Sendable (Pointer, _ checkoutCopy: URL?) -> Void)? = nil) async throws -> FetchReport {
+                      objectDone: (@Sendable (Pointer, _ copy: URL?) async -> Void)? = nil) async throws -> FetchReport {
         var unique: [String: Pointer] = [:]
         for pointer in pointers { unique[pointer.oid] = pointer }
         var report = FetchReport()
@@ -83,7 +85,7 @@ public struct Fetcher: Sendable {
         for pointer in unique.values.sorted(by: { $0.oid < $1.oid }) {
             if store.contains(pointer) {
                 report.alreadyPresent += 1
-                objectDone?(pointer, nil)
+                await objectDone?(pointer, nil)
             } else {
                 missing.append(pointer)
             }
@@ -145,7 +147,7 @@ public struct Fetcher: Sendable {
                     case .success(let copy):
                         report.downloaded += 1
                         report.downloadedBytes += pointer.size
-                        objectDone?(pointer, copy)
+                        await objectDone?(pointer, copy)
                         if let copy { unlink(copy.path) }
                     case .failure(let error) where error.kind == .cancelled:
                         throw CancellationError()

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HTTP
 import Logging
 
 /// An object to upload and where its bytes are.
@@ -36,16 +37,16 @@ public struct Uploader: Sendable {
     let batch: BatchClient
     let http: HTTPClient
     let endpoint: URL
-    let hubAuthorization: String?
+    let scope: CredentialScope?
     let jobs: Int
     let retry: RetryPolicy
     let logger: Logger
 
-    public init(endpoint: URL, authorization: String?, http: HTTPClient, jobs: Int = 8, logger: Logger) {
-        batch = BatchClient(endpoint: endpoint, authorization: authorization, http: http, logger: logger)
+    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, jobs: Int = 8, logger: Logger) {
+        batch = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         self.http = http
         self.endpoint = endpoint
-        hubAuthorization = authorization
+        self.scope = scope
         self.jobs = max(1, jobs)
         retry = RetryPolicy()
         self.logger = logger
@@ -111,13 +112,13 @@ public struct Uploader: Sendable {
         guard let upload = answer.action("upload", margin: 0), let source = item.source else {
             throw LFSError(.server, "\(item.path): the LFS server gave no usable upload action")
         }
-        var request = try Self.request(for: upload, method: "PUT", endpoint: endpoint, hubAuthorization: hubAuthorization)
+        var request = try ActionRequest.make(upload, method: "PUT", endpoint: endpoint, scope: scope)
         if request.value(forHTTPHeaderField: "Content-Type") == nil {
             request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
         }
         request.setValue(String(item.pointer.size), forHTTPHeaderField: "Content-Length")
         let host = request.url?.redactedForRedirect ?? "?"
-        let response = try await retry.run("upload of \(item.path) to \(host)", logger: logger) {
+        let response = try await retry.exchange("upload of \(item.path) to \(host)", logger: logger) {
             let counter = ProgressCounter { tracker.bytes($0) }
             let response = try await http.upload(request, fromFile: source) { counter.report(total: $0) }
             counter.report(total: item.pointer.size)
@@ -127,38 +128,15 @@ public struct Uploader: Sendable {
             throw LFSError(.server, "\(item.path): \(host) refused the upload (HTTP \(response.status))")
         }
         if let verify = answer.action("verify", margin: 0) {
-            var request = try Self.request(for: verify, method: "POST", endpoint: endpoint, hubAuthorization: hubAuthorization)
+            var request = try ActionRequest.make(verify, method: "POST", endpoint: endpoint, scope: scope)
             request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Accept")
             request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data("{\"oid\":\"\(item.pointer.oid)\",\"size\":\(item.pointer.size)}".utf8)
-            let checked = try await retry.run("verify of \(item.path)", logger: logger) { try await http.send(request) }
+            let checked = try await retry.exchange("verify of \(item.path)", logger: logger) { try await http.send(request) }
             guard (200...299).contains(checked.status) else {
                 throw LFSError(.integrity, "\(item.path): the LFS server did not verify the upload (HTTP \(checked.status)"
                     + "\(BatchClient.serverMessage(checked)))")
             }
         }
-    }
-
-    /// A request for an action: its href and headers; the hub's Authorization only on the hub's
-    /// origin when the action brings none; never plain http when the endpoint is https.
-    static func request(for action: BatchObject.Action, method: String, endpoint: URL, hubAuthorization: String?) throws
-        -> URLRequest
-    {
-        guard let url = URL(string: action.href), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", url.host != nil else {
-            throw LFSError(.protocolError, "the LFS server gave an unusable URL")
-        }
-        if endpoint.scheme?.lowercased() == "https" && scheme == "http" {
-            throw LFSError(.insecure, "refused to send to \(url.redactedForRedirect): the LFS endpoint is https "
-                + "and this URL would drop to plain http")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue(UserAgent.lfs, forHTTPHeaderField: "User-Agent")
-        for (name, value) in action.header ?? [:] { request.setValue(value, forHTTPHeaderField: name) }
-        if let hubAuthorization, HTTPClient.sameOrigin(url, endpoint), request.value(forHTTPHeaderField: "Authorization") == nil {
-            request.setValue(hubAuthorization, forHTTPHeaderField: "Authorization")
-        }
-        return request
     }
 }

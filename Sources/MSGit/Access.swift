@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import LFS
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -43,7 +44,7 @@ extension GitClient {
             func ask(_ service: String, with credential: Credential?) async throws -> HTTPClient.Response {
                 var request = URLRequest(url: URL(string: remote.string + "/info/refs?service=\(service)")!)
                 request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
-                if let credential { request.setValue(credential.basicAuthorization, forHTTPHeaderField: "Authorization") }
+                credential?.scope(for: remote.origin).authorize(&request)
                 do {
                     return try await http.send(request, limit: 1 << 20)
                 } catch let failure as HTTPClient.Failure {

@@ -3,7 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import GitCore
-import LFS
+import HTTP
 
 /// Answers libgit2's credential requests for one operation.
 ///
@@ -14,22 +14,22 @@ struct Authenticator: Sendable {
     let credential: Credential?
 
     func answer(_ request: CredentialRequest) throws -> GitCredential {
-        let requested = Origin(request.url)
-        guard requested == remote.origin else {
-            throw MSGitError(
-                .authenticationRejected,
-                "'\(remote)' redirected to \(requested?.description ?? "another location"), which asks for credentials; "
-                    + "msgit sends a token only to the host it was given for (\(remote.origin))")
-        }
         guard let credential else {
             throw MSGitError(.authenticationRequired, "'\(remote)' needs a token and none was found",
                              hint: Self.whereToPutToken)
+        }
+        guard let url = URL(string: request.url),
+              let basic = credential.scope(for: remote.origin).basicCredential(for: url) else {
+            throw MSGitError(
+                .authenticationRejected,
+                "'\(remote)' redirected to \(Origin(request.url)?.description ?? "another location"), which asks for "
+                    + "credentials; msgit sends a token only to the host it was given for (\(remote.origin))")
         }
         guard request.attempt == 1 else {
             throw MSGitError(.authenticationRejected, "authentication failed for '\(remote)'",
                              hint: Self.rejectionHint(credential))
         }
-        return GitCredential(username: credential.username, password: credential.token)
+        return GitCredential(username: basic.username, password: basic.password)
     }
 
     static let whereToPutToken = StandardCredentials.sourcesHelp
@@ -55,10 +55,8 @@ enum AuthProbe {
         let probeURL = URL(string: url.string + "/info/refs?service=git-upload-pack")!
         var request = URLRequest(url: probeURL)
         request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
-        if let credential {
-            request.setValue(credential.basicAuthorization, forHTTPHeaderField: "Authorization")
-        }
-        // The probe's client drops the Authorization header on a redirect to another origin.
+        // Only to the repository's origin; the client drops it on a redirect elsewhere.
+        credential?.scope(for: url.origin).authorize(&request)
         guard let response = try? await HTTPClient(idleTimeout: timeout).send(request, limit: 1 << 20) else { return nil }
         let text = String(decoding: response.body.prefix(400), as: UTF8.self)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

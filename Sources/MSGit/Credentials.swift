@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// A username and a personal access token for one hub.
 ///
@@ -24,9 +25,9 @@ public struct Credential: Sendable, CustomStringConvertible {
 
     public var description: String { "\(username) with a token from \(source)" }
 
-    /// The value of an HTTP Basic `Authorization` header for this credential.
-    public var basicAuthorization: String {
-        "Basic " + Data("\(username):\(token)".utf8).base64EncodedString()
+    /// This credential for requests to `origin`, and only there.
+    public func scope(for origin: Origin) -> CredentialScope {
+        CredentialScope(origin: origin, username: username, password: token)
     }
 }
 

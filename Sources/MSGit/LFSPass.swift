@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import HTTP
 import LFS
 import Logging
 import Synchronization
@@ -130,8 +131,10 @@ struct LFSPass: Sendable {
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize
-        fetchOptions.checkoutCopies = true
-        let fetcher = Fetcher(endpoint: endpoint, authorization: authorization(for: endpoint), store: store, http: http,
+        // Each fresh download is also written beside the store as it arrives, to be moved into the
+        // work tree once its object verified (the same file system as the work tree, normally).
+        fetchOptions.copyDirectory = store.tmpDirectory
+        let fetcher = Fetcher(endpoint: endpoint, scope: lfsScope(for: endpoint), store: store, http: http,
                               options: fetchOptions, logger: client.logger)
         client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")
         let reporter = self.reporter
@@ -143,14 +146,18 @@ struct LFSPass: Sendable {
         do {
             report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
-                // The first takes the copy written during the download, if there is one.
-                for (index, file) in (byOID[pointer.oid] ?? []).enumerated() {
-                    do {
-                        try workTree.materialize(file, from: index == 0 ? copy : nil)
-                        written.withLock { $0.paths.append(file.path) }
-                    } catch {
-                        written.withLock {
-                            $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
+                // The first takes the copy written during the download, if there is one. Copying
+                // blocks, so it runs off the concurrency pool.
+                let files = byOID[pointer.oid] ?? []
+                _ = try? await BlockingWork.run {
+                    for (index, file) in files.enumerated() {
+                        do {
+                            try workTree.materialize(file, from: index == 0 ? copy : nil)
+                            written.withLock { $0.paths.append(file.path) }
+                        } catch {
+                            written.withLock {
+                                $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
+                            }
                         }
                     }
                 }
@@ -177,7 +184,7 @@ struct LFSPass: Sendable {
         return (summary, paths.sorted())
     }
 
-    func authorization(for endpoint: URL) -> String? {
-        client.lfsAuthorization(for: endpoint, remoteURL: remoteURL, credential: credential, secrets: secrets)
+    func lfsScope(for endpoint: URL) -> CredentialScope? {
+        client.lfsScope(for: endpoint, remoteURL: remoteURL, credential: credential, secrets: secrets)
     }
 }

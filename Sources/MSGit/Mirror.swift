@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import HTTP
 import LFS
 import Logging
 
@@ -158,8 +159,8 @@ extension GitClient {
                     var fetchOptions = Fetcher.Options()
                     fetchOptions.jobs = options.lfsJobs
                     let fetcher = Fetcher(endpoint: endpoint,
-                                          authorization: lfsAuthorization(for: endpoint, remoteURL: url, credential: credential,
-                                                                          secrets: secrets),
+                                          scope: lfsScope(for: endpoint, remoteURL: url, credential: credential,
+                                                          secrets: secrets),
                                           store: ObjectStore(gitDirectory: path),
                                           http: HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: options.lfsJobs),
                                           options: fetchOptions, logger: logger)

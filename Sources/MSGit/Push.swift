@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import HTTP
 import LFS
 import Logging
 
@@ -66,20 +67,21 @@ extension GitClient {
         guard !items.isEmpty else { return UploadReport() }
         guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
         let http = HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: 8)
-        let uploader = Uploader(endpoint: endpoint, authorization: lfsAuthorization(for: endpoint, remoteURL: remoteURL,
-                                                                                   credential: credential, secrets: secrets),
+        let uploader = Uploader(endpoint: endpoint, scope: lfsScope(for: endpoint, remoteURL: remoteURL,
+                                                                   credential: credential, secrets: secrets),
                                 http: http, logger: logger)
         reporter.update { $0.phase = .lfs }
         return try await uploader.upload(items, ref: ref, progress: reporter.updateLFS)
     }
 
-    /// The hub token for an LFS endpoint on the repository's origin; for another origin, only a
-    /// credential stored for that host (a repository's .lfsconfig may name any server).
-    func lfsAuthorization(for endpoint: URL, remoteURL: RemoteURL, credential: Credential?, secrets: SecretScope) -> String? {
-        if Origin(endpoint) == remoteURL.origin { return credential?.basicAuthorization }
-        guard let url = try? RemoteURL(endpoint.absoluteString),
+    /// The credential for an LFS endpoint: the operation's, when its scope (the repository's
+    /// origin) admits the endpoint; for an endpoint elsewhere, only a credential stored for that
+    /// host (a repository's .lfsconfig may name any server).
+    func lfsScope(for endpoint: URL, remoteURL: RemoteURL, credential: Credential?, secrets: SecretScope) -> CredentialScope? {
+        if let scope = credential?.scope(for: remoteURL.origin), scope.admits(endpoint) { return scope }
+        guard let url = try? RemoteURL(endpoint.absoluteString), let origin = Origin(endpoint),
               let other = try? credentials.credential(forSecondaryOrigin: url) else { return nil }
-        return secrets.admit(other)?.basicAuthorization
+        return secrets.admit(other)?.scope(for: origin)
     }
 }
 

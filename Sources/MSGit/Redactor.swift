@@ -6,7 +6,7 @@ import Synchronization
 /// Three kinds of secret are removed: the tokens of the operations running now (each operation
 /// holds its credentials' tokens from when it resolves them until it ends, see `SecretScope`),
 /// the password part of URL userinfo, and the signature-bearing query parameters of presigned
-/// storage URLs and Authorization header values.
+/// storage URLs and credential header values.
 ///
 /// Held tokens are counted, not kept: a service that runs an operation per request with a new
 /// token each time holds only the tokens of the operations in flight, so memory and the work per
@@ -86,7 +86,7 @@ public final class Redactor: Sendable {
     private static func isMaskable(_ secret: String) -> Bool { secret.count >= 4 }
 
     /// Query parameters that carry a signature or a bearer secret in presigned URLs (S3, Azure,
-    /// GCS, OSS and generic ones), plus userinfo and Authorization values.
+    /// GCS, OSS and generic ones), plus userinfo and credential header values.
     private static let patterns: [(NSRegularExpression, String)] = {
         let query = "x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
             + "|x-oss-signature|signature|sig|se|token|access_token|jwt|auth|key|credential|password|secret"

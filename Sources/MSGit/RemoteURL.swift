@@ -1,30 +1,5 @@
 import Foundation
-
-/// The scheme, host and port a secret belongs to. A token is sent only to the origin it was given for.
-public struct Origin: Hashable, Sendable, CustomStringConvertible {
-    public var scheme: String
-    public var host: String
-    public var port: Int
-
-    public init(scheme: String, host: String, port: Int?) {
-        self.scheme = scheme.lowercased()
-        self.host = host.lowercased()
-        self.port = port ?? (self.scheme == "https" ? 443 : 80)
-    }
-
-    /// The origin of `url`, or nil if it has no http(s) scheme and host.
-    public init?(_ url: URL) {
-        guard let scheme = url.scheme, let host = url.host, !host.isEmpty else { return nil }
-        self.init(scheme: scheme, host: host, port: url.port)
-    }
-
-    public init?(_ string: String) {
-        guard let url = URL(string: string) else { return nil }
-        self.init(url)
-    }
-
-    public var description: String { "\(scheme)://\(host):\(port)" }
-}
+import HTTP
 
 /// A repository URL on a git hub, checked and split, with any userinfo taken out.
 ///

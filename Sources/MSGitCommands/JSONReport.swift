@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import HTTP
 import LFS
 import MSGit
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import LFS
 import Logging
 import MSGit

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import LFS
 import MSGit
 import Testing

@@ -11,7 +11,11 @@ public struct RetryPolicy: Sendable {
 
     public init() {}
 
-    func run(_ what: String, logger: Logger, _ body: () async throws -> HTTPClient.Response) async throws
+    /// Runs `body` until it answers something other than 429 or a retryable 5xx, or fails other
+    /// than in transport, `maxAttempts` times at most; `what` names the exchange in log lines.
+    /// Failures come out as `HTTPClient.Failure` (a cancellation while waiting as `.cancelled`),
+    /// for the caller to put in its own words.
+    public func run(_ what: String, logger: Logger, _ body: () async throws -> HTTPClient.Response) async throws
         -> HTTPClient.Response
     {
         var attempt = 1
@@ -23,21 +27,11 @@ public struct RetryPolicy: Sendable {
                 let wait = min(Self.retryAfter(response.header("Retry-After")) ?? backoff(attempt), maxDelay)
                 logger.info("\(what): HTTP \(response.status), retrying in \(wait)")
                 try await Task.sleep(for: wait)
-            } catch let failure as HTTPClient.Failure {
-                switch failure {
-                case .cancelled: throw LFSError(.cancelled, "cancelled")
-                case .timeout(let seconds): throw LFSError(.timeout, "\(what) timed out: no data for \(seconds) s")
-                case .insecureRedirect(let from, let to):
-                    throw LFSError(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
-                case .local(let message):
-                    throw LFSError(.io, message)
-                case .transport(let message):
-                    guard attempt < maxAttempts else { throw LFSError(.network, "\(what) failed: \(message)") }
-                    logger.info("\(what) failed (\(message)), retrying")
-                    try await Task.sleep(for: backoff(attempt))
-                }
+            } catch HTTPClient.Failure.transport(let message) where attempt < maxAttempts {
+                logger.info("\(what) failed (\(message)), retrying")
+                do { try await Task.sleep(for: backoff(attempt)) } catch { throw HTTPClient.Failure.cancelled }
             } catch is CancellationError {
-                throw LFSError(.cancelled, "cancelled")
+                throw HTTPClient.Failure.cancelled
             }
             attempt += 1
         }

@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// The URLSession every msgit HTTP request goes through, with the policies FoundationNetworking on
+/// Linux does not give by default (see Vendor-notes.md):
+///
+/// - Redirects: FoundationNetworking follows a redirect to another host with the original
+///   request's credential. Here `CredentialScope.redirected` decides: a redirect to another origin
+///   drops every header that can carry a credential, and one from https to http is refused.
+/// - 401 with `WWW-Authenticate`: a completion-handler or async task never completes. `send`,
+///   `stream` and `upload` use delegate-driven tasks, which do complete once the challenge is
+///   cancelled, with the 401's status; `download` (a completion-handler task, kept for servers
+///   that ignore `Range`) is watched and cancelled on a 401.
+/// - Stalls: a watchdog cancels a task that has sent and received nothing for `idleTimeout`. At
+///   most `maximumConnectionsPerHost` tasks per origin run at once (the rest wait here, not in
+///   libcurl's queue), so a request waiting for a connection is never taken for a stalled one, and
+///   requests to one origin never wait for another's (a batch request behind storage downloads).
+/// - Cancellation of the calling Swift task cancels the URLSession task.
+public final class HTTPClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+        public var url: URL?
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+    }
+
+    public enum Failure: Error, Sendable, Equatable {
+        case timeout(seconds: Int)
+        case cancelled
+        case insecureRedirect(from: String, to: String)
+        case transport(String)
+        /// The answer arrived but could not be stored (disk full, permissions): not worth a retry.
+        case local(String)
+    }
+
+    let session: URLSession
+    private let delegate: SessionDelegate
+    public let idleTimeout: Duration
+    /// Tasks running at once per origin: no more than libcurl gives each host connections.
+    private let slots: ConnectionLimiter
+
+    public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
+        configuration.timeoutIntervalForRequest = idleTimeout.timeInterval + 5
+        configuration.timeoutIntervalForResource = 7 * 24 * 3600
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.urlCredentialStorage = nil
+        configuration.httpShouldSetCookies = false
+        delegate = SessionDelegate()
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        self.idleTimeout = idleTimeout
+        slots = ConnectionLimiter(perOrigin: max(1, maximumConnectionsPerHost))
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    /// Sends `request` and returns the whole answer, whatever its status (a 401 included). For
+    /// small bodies: JSON of the batch API, probes. Bodies over `limit` bytes are an error.
+    public func send(_ request: URLRequest, limit: Int = 64 << 20) async throws -> Response {
+        let task = session.dataTask(with: request)
+        let state = TaskState(limit: limit)
+        return try await run(task, state: state) { [delegate] in delegate.register(task, state) }
+    }
+
+    /// Sends the file's bytes as the body of `request` (a PUT to a storage href), streaming from
+    /// disk, and returns the answer. Delegate-driven like `send`, so a 401 cannot hang it.
+    public func upload(_ request: URLRequest, fromFile file: URL, progress: (@Sendable (Int64) -> Void)? = nil)
+        async throws -> Response
+    {
+        let task = session.uploadTask(with: request, fromFile: file)
+        let state = TaskState(limit: 16 << 20)
+        return try await run(task, state: state, progress: progress, sent: true) { [delegate] in delegate.register(task, state) }
+    }
+
+    /// Downloads `request` to a temporary file the caller then owns (moved to `destination`, which
+    /// must be on a file system where a rename works or a copy is acceptable). `progress` receives the
+    /// bytes received so far. The status is not checked here.
+    public func download(_ request: URLRequest, to destination: URL,
+                         progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
+        let state = TaskState(limit: 0)
+        let task = session.downloadTask(with: request) { location, response, error in
+            // Runs before URLSession deletes `location`. After a cancel the caller has moved on.
+            guard !state.isFinished else { return }
+            if let location, error == nil {
+                if let reason = Self.move(location, to: destination) {
+                    unlink(destination.path)
+                    state.finish(error: Failure.local("cannot write \(destination.path): \(reason)"))
+                    return
+                }
+            }
+            state.finish(response: response, error: error)
+        }
+        return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
+    }
+
+    /// Sends `request` and hands the body of an answer that `accept` takes to `write`, chunk by
+    /// chunk, in order, on the session's delegate queue (one call at a time), as it arrives: nothing
+    /// is buffered in a file of Foundation's, and the bytes cross into user space once. An answer
+    /// `accept` refuses is not read: its status and headers come back with an empty body. An error
+    /// thrown by `write` cancels the task and is thrown from here as it is.
+    ///
+    /// FoundationNetworking queues delivered data for the delegate without back-pressure, so the
+    /// bytes held in memory at once are bounded only by the length of the answer: callers keep
+    /// each request to a bounded `Range`.
+    public func stream(_ request: URLRequest, accept: @escaping @Sendable (HTTPURLResponse) -> Bool,
+                       write: @escaping @Sendable (Data) throws -> Void,
+                       progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
+        let task = session.dataTask(with: request)
+        let state = TaskState(limit: 0, stream: TaskState.Stream(accept: accept, write: write))
+        return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
+    }
+
+    private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
+                     sent: Bool = false, register: () -> Void) async throws -> Response {
+        try Task.checkCancellation()
+        let origin = task.originalRequest?.url.flatMap(Origin.init)
+        try await slots.acquire(origin)
+        defer { slots.release(origin) }
+        register()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+                // If the task was cancelled in between, onCancel has already finished the state and
+                // this resumes at once; the URLSession task is then never started.
+                guard state.setContinuation(continuation) else { return }
+                task.resume()
+                Self.watch(task, state: state, idle: idleTimeout, progress: progress, reportSent: sent)
+            }
+        } onCancel: {
+            state.cancel(task, reason: .cancelled)
+        }
+    }
+
+    /// Polls the task: cancels it when nothing moves for `idle`, and when a download's answer is a
+    /// 401 (which would otherwise never complete on Linux).
+    private static func watch(_ task: URLSessionTask, state: TaskState, idle: Duration,
+                              progress: (@Sendable (Int64) -> Void)?, reportSent: Bool) {
+        Watchdog(task: task, state: state, idle: idle, progress: progress, reportSent: reportSent).schedule()
+    }
+
+    /// Moves Foundation's temporary file into place: a rename, or a copy across file systems.
+    /// Returns why it failed ("No space left on device"), or nil.
+    static func move(_ source: URL, to destination: URL) -> String? {
+        if rename(source.path, destination.path) == 0 { return nil }
+        guard errno == EXDEV else { return String(cString: strerror(errno)) }
+        let input = open(source.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(input) }
+        let output = open(destination.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(output) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress, buffer.count)
+            if n == 0 { return nil }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            var done = 0
+            while done < n {
+                let w = write(output, buffer.baseAddress! + done, n - done)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                done += w
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// The scheme, host and port a credential belongs to.
+public struct Origin: Hashable, Sendable, CustomStringConvertible {
+    public var scheme: String
+    public var host: String
+    public var port: Int
+
+    public init(scheme: String, host: String, port: Int?) {
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
+        self.port = port ?? (self.scheme == "https" ? 443 : 80)
+    }
+
+    /// The origin of `url`, or nil if it has no scheme and host.
+    public init?(_ url: URL) {
+        guard let scheme = url.scheme, let host = url.host, !host.isEmpty else { return nil }
+        self.init(scheme: scheme, host: host, port: url.port)
+    }
+
+    public init?(_ string: String) {
+        guard let url = URL(string: string) else { return nil }
+        self.init(url)
+    }
+
+    public var description: String { "\(scheme)://\(host):\(port)" }
+}
+
+extension URL {
+    /// scheme://host[:port]/path, without userinfo or query, for messages.
+    public var redactedForRedirect: String {
+        var c = URLComponents(url: self, resolvingAgainstBaseURL: false) ?? URLComponents()
+        c.user = nil
+        c.password = nil
+        c.query = nil
+        return c.string ?? "?"
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+extension HTTPClient {
+    /// The session delegate: redirect policy, challenges, and the data of delegate-driven tasks.
+    final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable {
+        private let states = Mutex<[Int: TaskState]>([:])
+
+        func register(_ task: URLSessionTask, _ state: TaskState) {
+            states.withLock { $0[task.taskIdentifier] = state }
+        }
+
+        private func state(_ task: URLSessionTask) -> TaskState? {
+            states.withLock { $0[task.taskIdentifier] }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            guard let from = task.currentRequest?.url ?? task.originalRequest?.url,
+                  let next = CredentialScope.redirected(request, from: from) else {
+                completionHandler(nil)
+                state(task)?.cancel(task, reason: .insecureRedirect(
+                    (task.currentRequest?.url).map(\.redactedForRedirect) ?? "?", request.url.map(\.redactedForRedirect) ?? "?"))
+                return
+            }
+            completionHandler(next)
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+            // Credentials are sent explicitly, to the right origin only; never from a store.
+            completionHandler(.cancelAuthenticationChallenge, nil)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+            guard let state = state(dataTask) else { return completionHandler(.allow) }
+            state.received(response)
+            if let stream = state.stream, let http = response as? HTTPURLResponse, !stream.accept(http) {
+                // Not the answer the caller streams (an error, a 200 to a Range request): return
+                // its status without reading the body.
+                state.finish(response: response, error: nil)
+                completionHandler(.cancel)
+                return
+            }
+            completionHandler(.allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            guard let state = state(dataTask) else { return }
+            if let stream = state.stream {
+                guard !state.isFinished else { return }
+                do {
+                    try stream.write(data)
+                } catch {
+                    state.cancel(dataTask, reason: .sink(error))
+                }
+            } else if !state.append(data) {
+                dataTask.cancel()
+            }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            let state = states.withLock { $0.removeValue(forKey: task.taskIdentifier) }
+            // Download tasks finish in their completion handler; this only catches what it did not.
+            if task is URLSessionDataTask { state?.finish(response: task.response, error: error) }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+extension HTTPClient {
+    /// What one task collected, and the continuation waiting for it. Shared between the delegate
+    /// queue, the watchdog and the caller, hence the lock.
+    final class TaskState: Sendable {
+        enum Reason: Sendable {
+            case timeout(Int), cancelled, unauthorized(HTTPURLResponse), insecureRedirect(String, String)
+            /// The stream's `write` threw.
+            case sink(any Error)
+        }
+        /// A body handed to the caller as it arrives (`HTTPClient.stream`).
+        struct Stream: Sendable {
+            var accept: @Sendable (HTTPURLResponse) -> Bool
+            var write: @Sendable (Data) throws -> Void
+        }
+        private struct Inner {
+            var continuation: CheckedContinuation<Response, any Error>?
+            var response: HTTPURLResponse?
+            var body = Data()
+            /// Set once, by whichever comes first: completion, cancellation, the watchdog.
+            var result: Result<Response, any Error>?
+            var reason: Reason?
+            var tooLarge = false
+        }
+        private let inner = Mutex(Inner())
+        let limit: Int
+        let stream: Stream?
+
+        init(limit: Int, stream: Stream? = nil) {
+            self.limit = limit
+            self.stream = stream
+        }
+
+        var isFinished: Bool { inner.withLock { $0.result != nil } }
+
+        /// Stores the continuation, or resumes it at once when the state already finished (and
+        /// returns false: the task must not be started).
+        func setContinuation(_ c: CheckedContinuation<Response, any Error>) -> Bool {
+            let done: Result<Response, any Error>? = inner.withLock { s in
+                if s.result == nil { s.continuation = c }
+                return s.result
+            }
+            if let done {
+                c.resume(with: done)
+                return false
+            }
+            return true
+        }
+
+        func cancelReason(_ reason: Reason) {
+            inner.withLock { if $0.reason == nil { $0.reason = reason } }
+        }
+
+        /// Cancels `task` and completes the waiting call now: FoundationNetworking does not always
+        /// call a cancelled download task's completion handler, and the caller must not wait for it.
+        func cancel(_ task: URLSessionTask, reason: Reason) {
+            cancelReason(reason)
+            task.cancel()
+            finish(error: Failure.cancelled)
+        }
+
+        func received(_ response: URLResponse) {
+            inner.withLock { $0.response = response as? HTTPURLResponse }
+        }
+
+        /// False when the body passed the limit (the task is then cancelled).
+        func append(_ data: Data) -> Bool {
+            inner.withLock { s in
+                guard s.body.count + data.count <= limit else {
+                    s.tooLarge = true
+                    return false
+                }
+                s.body.append(data)
+                return true
+            }
+        }
+
+        func finish(response: URLResponse? = nil, error: (any Error)?) {
+            let (continuation, result): (CheckedContinuation<Response, any Error>?, Result<Response, any Error>?) =
+                inner.withLock { s in
+                    guard s.result == nil else { return (nil, nil) }
+                    if let response = response as? HTTPURLResponse { s.response = response }
+                    let outcome = Self.outcome(s, error: error)
+                    s.result = outcome
+                    let c = s.continuation
+                    s.continuation = nil
+                    return (c, outcome)
+                }
+            if let continuation, let result { continuation.resume(with: result) }
+        }
+
+        private static func outcome(_ s: Inner, error: (any Error)?) -> Result<Response, any Error> {
+            func wrap(_ http: HTTPURLResponse, _ body: Data) -> Response {
+                var headers: [String: String] = [:]
+                for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
+                return Response(status: http.statusCode, headers: headers, body: body, url: http.url)
+            }
+            switch s.reason {
+            case .timeout(let seconds): return .failure(Failure.timeout(seconds: seconds))
+            case .cancelled: return .failure(Failure.cancelled)
+            case .unauthorized(let http): return .success(wrap(http, Data()))
+            case .insecureRedirect(let from, let to): return .failure(Failure.insecureRedirect(from: from, to: to))
+            case .sink(let error): return .failure(error)
+            case nil: break
+            }
+            if s.tooLarge { return .failure(Failure.transport("response body larger than allowed")) }
+            if let local = error as? Failure { return .failure(local) }
+            // A cancelled challenge (401 + WWW-Authenticate) ends with an error but a full response.
+            if let http = s.response, error == nil || (http.statusCode == 401 || http.statusCode == 407) {
+                return .success(wrap(http, s.body))
+            }
+            if let error {
+                let ns = error as NSError
+                if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorTimedOut {
+                    return .failure(Failure.timeout(seconds: 0))
+                }
+                return .failure(Failure.transport(ns.localizedDescription))
+            }
+            return .failure(Failure.transport("no response"))
+        }
+    }
+}
