@@ -1,16 +1,5 @@
 import Foundation
 
-/// A file of the work tree that holds (or should hold) an LFS object.
-public struct LFSFile: Sendable, Equatable {
-    /// Relative to the work tree root, with "/" separators, as in git trees.
-    public var path: String
-    public var pointer: Pointer
-    public init(path: String, pointer: Pointer) {
-        self.path = path
-        self.pointer = pointer
-    }
-}
-
 /// Replaces pointer files in a work tree with their verified content from the store.
 ///
 /// A file is replaced only when it still holds its pointer (a file the user changed is left as
@@ -125,79 +114,3 @@ private func readSmallFile(_ path: String) -> Data? {
     }
     return data.prefix(total)
 }
-
-/// Copies `source` to a new file `destination` with `mode`, in the kernel where it can.
-func copyFile(from source: URL, to destination: URL, mode: mode_t) throws {
-    let input = open(source.path, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else { throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))") }
-    defer { close(input) }
-    let output = open(destination.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-    guard output >= 0 else {
-        throw LFSError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))")
-    }
-    defer { close(output) }
-    fchmod(output, mode)  // umask must not change the pointer file's mode
-    var st = stat()
-    guard fstat(input, &st) == 0 else { throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))") }
-    try copyRange(from: input, to: output, count: Int64(st.st_size), at: 0, name: destination.path)
-}
-
-/// Copies `count` bytes from the current offset of `input` to `output` at `offset`: with
-/// copy_file_range(2) (one copy, in the kernel), else through a buffer.
-func copyRange(from input: Int32, to output: Int32, count: Int64, at offset: Int64, name: String) throws {
-    var outOffset = offset
-    var remaining = count
-    var useKernel = copyFileRangeFunction != nil
-    var buffer: [UInt8] = []
-    while remaining > 0 {
-        if useKernel {
-            let n = copyFileRangeFunction!(input, nil, output, &outOffset, Int(min(remaining, 1 << 30)), 0)
-            if n > 0 {
-                remaining -= Int64(n)
-                continue
-            }
-            if n == 0 { break }
-            if errno == EINTR { continue }
-            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF {
-                useKernel = false
-                continue
-            }
-            throw LFSError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
-        }
-        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 1 << 20) }
-        let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, Int(min(remaining, Int64($0.count)))) }
-        if n == 0 { break }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw LFSError(.io, "cannot read for \(name): \(String(cString: strerror(errno)))")
-        }
-        var written = 0
-        while written < n {
-            let w = buffer.withUnsafeBytes { pwrite(output, $0.baseAddress! + written, n - written, off_t(outOffset)) }
-            if w < 0 {
-                if errno == EINTR { continue }
-                throw LFSError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
-            }
-            written += w
-            outOffset += Int64(w)
-        }
-        remaining -= Int64(n)
-    }
-    guard remaining == 0 else { throw LFSError(.io, "cannot write \(name): the source ended early") }
-}
-
-/// renameat2(2) and its RENAME_EXCHANGE flag, looked up at run time: Glibc's Swift module does not
-/// export them.
-private let renameat2Function: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
-}()
-private let renameExchange: UInt32 = 1 << 1
-
-/// copy_file_range(2), looked up at run time: Glibc's Swift module does not export it.
-private let copyFileRangeFunction: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
-                                                     UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "copy_file_range") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
-                                                      UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int).self)
-}()

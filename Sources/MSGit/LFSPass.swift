@@ -5,52 +5,6 @@ import LFS
 import Logging
 import Synchronization
 
-/// How clone and `lfs pull` treat Git LFS files.
-public struct LFSOptions: Sendable {
-    /// Resolve LFS files at all (clone's `--no-lfs` turns this off: pointers stay).
-    public var enabled = true
-    /// gitignore-style patterns of paths to fetch (none: all), as git-lfs's `--include`.
-    public var include: [String] = []
-    /// Patterns of paths not to fetch, as git-lfs's `--exclude`.
-    public var exclude: [String] = []
-    /// Downloads at once.
-    public var jobs = 8
-    /// The largest segment of a resumable download (objects over 8 MiB come in segments); see
-    /// `Fetcher.Options.segmentSize`.
-    public var segmentSize: Int64 = 4 << 20
-
-    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8) {
-        self.enabled = enabled
-        self.include = include
-        self.exclude = exclude
-        self.jobs = jobs
-    }
-}
-
-/// What the LFS part of an operation did.
-public struct LFSSummary: Sendable, Codable, Equatable {
-    /// LFS files in the tree (after include/exclude).
-    public var files = 0
-    /// Files now holding their content that held a pointer before.
-    public var filesResolved = 0
-    /// Files left out by include/exclude.
-    public var filesExcluded = 0
-    public var objectsDownloaded = 0
-    public var bytesDownloaded: Int64 = 0
-    /// Files that stay pointers, with the reason.
-    public var failures: [LFSFailure] = []
-
-    public init() {}
-
-    /// Throws `.lfsIncomplete` listing the failures, if there are any.
-    public func requireComplete() throws(MSGitError) {
-        guard !failures.isEmpty else { return }
-        var error = MSGitError(.lfsIncomplete, "\(failures.count) LFS file\(failures.count == 1 ? "" : "s") could not be fetched and stay pointers")
-        error.lfsFailures = failures
-        throw error
-    }
-}
-
 /// Resolves the LFS files of a work tree: find the pointers of HEAD's tree whose path has
 /// `filter=lfs`, fetch their objects, put the content in place, refresh the index.
 struct LFSPass: Sendable {

@@ -104,22 +104,3 @@ struct MirrorCommand: AsyncParsableCommand {
         if !failed.isEmpty { throw ExitCode(ExitStatus.failure) }
     }
 }
-
-/// The JSON lines report, written as results come (so a killed run leaves the lines it had).
-final class ReportFile: Sendable {
-    private let handle: Mutex<FileHandle>
-
-    init(_ path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw MSGitError(.io, "cannot write the report '\(path)'")
-        }
-        self.handle = Mutex(handle)
-    }
-
-    func append(_ result: MirrorResult) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(result) else { return }
-        handle.withLock { $0.write(Data((String(decoding: data, as: UTF8.self).redacted + "\n").utf8)) }
-    }
-}

@@ -1,0 +1,135 @@
+internal import CLibgit2
+
+/// Everything a libgit2 callback needs, reached through the `payload` pointer.
+///
+/// One per remote operation, kept alive by `withExtendedLifetime` for the duration of the C call
+/// and passed unretained, so no callback ever owns or releases it.
+final class CallbackContext {
+    let callbacks: RemoteCallbacks
+    let operation: GitOperation?
+    var credentialAttempts = 0
+    /// The first Swift error a callback hit; rethrown in place of libgit2's error.
+    var error: (any Error)?
+    var rejections: [RefRejection] = []
+    var updates: [RefUpdate] = []
+
+    init(_ callbacks: RemoteCallbacks, operation: GitOperation?) {
+        self.callbacks = callbacks
+        self.operation = operation
+    }
+
+    static func from(_ payload: UnsafeMutableRawPointer?) -> CallbackContext {
+        Unmanaged<CallbackContext>.fromOpaque(payload!).takeUnretainedValue()
+    }
+
+    /// Records `error` (the first one wins), tells libgit2 what happened, and returns the code that
+    /// makes libgit2 stop.
+    func fail(_ error: any Error, message: String) -> Int32 {
+        if self.error == nil { self.error = error }
+        git_error_set_str(Int32(GIT_ERROR_CALLBACK.rawValue), message)
+        return GIT_EUSER.rawValue
+    }
+
+    /// Non-zero once the operation was cancelled; libgit2 stops when a progress callback says so.
+    func checkCancelled() -> Int32 {
+        guard let operation, operation.isCancelled else { return 0 }
+        return fail(CancellationError(), message: "operation cancelled")
+    }
+
+    /// Runs `call` with `git_remote_callbacks` pointing at this context, then rethrows the error a
+    /// callback stored during this call, if any, in preference to libgit2's. A remote is reused
+    /// for several calls (connect, then fetch), so the error of an earlier call is forgotten first.
+    func perform(_ function: String, _ call: (git_remote_callbacks) -> Int32) throws {
+        error = nil
+        try withExtendedLifetime(self) {
+            let rc = call(makeCallbacks())
+            if let error { throw error }
+            try check(rc, function)
+        }
+    }
+
+    func makeCallbacks() -> git_remote_callbacks {
+        var cb = git_remote_callbacks()
+        git_remote_init_callbacks(&cb, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        cb.payload = Unmanaged.passUnretained(self).toOpaque()
+        cb.credentials = credentialsCallback
+        cb.transfer_progress = { stats, payload in
+            let ctx = CallbackContext.from(payload)
+            if let stats, let handler = ctx.callbacks.transferProgress {
+                var p = IndexerProgress()
+                p.totalObjects = Int(stats.pointee.total_objects)
+                p.receivedObjects = Int(stats.pointee.received_objects)
+                p.indexedObjects = Int(stats.pointee.indexed_objects)
+                p.localObjects = Int(stats.pointee.local_objects)
+                p.totalDeltas = Int(stats.pointee.total_deltas)
+                p.indexedDeltas = Int(stats.pointee.indexed_deltas)
+                p.receivedBytes = UInt64(stats.pointee.received_bytes)
+                handler(p)
+            }
+            return ctx.checkCancelled()
+        }
+        cb.sideband_progress = { text, length, payload in
+            let ctx = CallbackContext.from(payload)
+            if let text, length > 0, let handler = ctx.callbacks.serverMessage {
+                let bytes = UnsafeRawBufferPointer(start: text, count: Int(length))
+                handler(String(decoding: bytes, as: UTF8.self))
+            }
+            return ctx.checkCancelled()
+        }
+        cb.push_transfer_progress = { current, total, bytes, payload in
+            let ctx = CallbackContext.from(payload)
+            ctx.callbacks.pushTransferProgress?(
+                PushTransferProgress(current: Int(current), total: Int(total), bytes: UInt64(bytes)))
+            return ctx.checkCancelled()
+        }
+        cb.push_update_reference = { refname, status, payload in
+            // libgit2 reports a server-side rejection here and still returns 0 from the push.
+            let ctx = CallbackContext.from(payload)
+            if let status, let refname {
+                ctx.rejections.append(RefRejection(reference: String(cString: refname), reason: String(cString: status)))
+            }
+            return 0
+        }
+        cb.update_tips = { refname, old, new, payload in
+            let ctx = CallbackContext.from(payload)
+            if let refname {
+                ctx.updates.append(RefUpdate(
+                    reference: String(cString: refname),
+                    old: old.flatMap { ObjectID($0.pointee) },
+                    new: new.flatMap { ObjectID($0.pointee) }))
+            }
+            return 0
+        }
+        return cb
+    }
+}
+
+private func credentialsCallback(
+    out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>?,
+    url: UnsafePointer<CChar>?,
+    usernameFromURL: UnsafePointer<CChar>?,
+    allowedTypes: UInt32,
+    payload: UnsafeMutableRawPointer?
+) -> Int32 {
+    let ctx = CallbackContext.from(payload)
+    guard let provide = ctx.callbacks.credentials else {
+        return GIT_PASSTHROUGH.rawValue
+    }
+    guard allowedTypes & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else {
+        return ctx.fail(
+            GitError(code: .auth, domain: .net, message: "the server asks for an authentication method msgit does not support",
+                     function: "credentials"),
+            message: "unsupported authentication method")
+    }
+    ctx.credentialAttempts += 1
+    let request = CredentialRequest(
+        url: url.map { String(cString: $0) } ?? "",
+        usernameFromURL: usernameFromURL.map { String(cString: $0) },
+        attempt: ctx.credentialAttempts)
+    do {
+        let credential = try provide(request)
+        return git_credential_userpass_plaintext_new(out, credential.username, credential.password)
+    } catch {
+        return ctx.fail(error, message: "authentication failed")
+    }
+}

@@ -1,0 +1,12 @@
+import Foundation
+
+/// A file of the work tree that holds (or should hold) an LFS object.
+public struct LFSFile: Sendable, Equatable {
+    /// Relative to the work tree root, with "/" separators, as in git trees.
+    public var path: String
+    public var pointer: Pointer
+    public init(path: String, pointer: Pointer) {
+        self.path = path
+        self.pointer = pointer
+    }
+}
