@@ -3,8 +3,29 @@ import Logging
 
 /// An error of the LFS layer. `message` names what went wrong and never holds a secret.
 public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Kind: String, Sendable {
-        case authentication, notFound, timeout, cancelled, network, protocolError, integrity, io, server, insecure
+    /// What went wrong. A struct with static members, not an enum, so kinds can be added without
+    /// breaking code that switches over them (which needs a `default`).
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The server refused the credentials (or sent none it wanted).
+        public static let authentication = Kind("authentication")
+        public static let notFound = Kind("notFound")
+        public static let timeout = Kind("timeout")
+        public static let cancelled = Kind("cancelled")
+        public static let network = Kind("network")
+        /// The server answered something other than the protocol.
+        public static let protocolError = Kind("protocolError")
+        /// Content did not match its pointer.
+        public static let integrity = Kind("integrity")
+        /// A local file system error.
+        public static let io = Kind("io")
+        /// The server answered with an error status.
+        public static let server = Kind("server")
+        /// A request would have dropped from https to http.
+        public static let insecure = Kind("insecure")
     }
     public var kind: Kind
     public var message: String

@@ -5,7 +5,7 @@ import Logging
 public struct FetchResult: Sendable {
     public var url: String
     /// References the fetch created, moved or deleted.
-    public var updatedRefs: [RefUpdate]
+    public var updatedRefs: [ReferenceChange]
     public var receivedObjects: Int
     public var receivedBytes: UInt64
     public var duration: Duration
@@ -37,7 +37,7 @@ extension GitClient {
                 return try gitRemote.fetch(tags: .auto, reflogMessage: "fetch: \(remote)")
             }
             reporter.finish { $0.phase = .done }
-            return FetchResult(url: loaded.url.string, updatedRefs: outcome.updates,
+            return FetchResult(url: loaded.url.string, updatedRefs: outcome.updates.map(ReferenceChange.init),
                                receivedObjects: outcome.progress.receivedObjects,
                                receivedBytes: outcome.progress.receivedBytes, duration: ContinuousClock.now - start)
         } catch {

@@ -7,33 +7,52 @@ import LFS
 /// Switch on `kind`. `message` and `hint` are safe to show and to log: they never hold a token,
 /// userinfo or a presigned URL's signature (they pass through the `Redactor` when made).
 public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedError {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+    /// What went wrong, for callers that act on it. A struct with one static member per kind, as
+    /// AsyncHTTPClient's `HTTPClientError`, so that new kinds can come without breaking code that
+    /// switches over them: such a switch needs a `default`.
+    public struct Kind: Hashable, Sendable, Codable, CustomStringConvertible {
+        /// The kind's name, as `--json` reports print it (`"authenticationRejected"`).
+        public let rawValue: String
+
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
         /// Something the caller gave is wrong: a malformed or unsupported URL, a refspec, a
         /// destination that is not empty, a branch the remote does not have.
-        case invalidArgument
+        public static let invalidArgument = Kind("invalidArgument")
         /// The server wants credentials and none were found.
-        case authenticationRequired
+        public static let authenticationRequired = Kind("authenticationRequired")
         /// The server refused the credentials that were sent.
-        case authenticationRejected
+        public static let authenticationRejected = Kind("authenticationRejected")
         /// The repository (or another thing asked for) does not exist on the server.
-        case notFound
+        public static let notFound = Kind("notFound")
         /// The host could not be resolved or reached, or the connection broke.
-        case network
+        public static let network = Kind("network")
         /// A connection or a transfer made no progress within its time limit.
-        case timeout
-        case cancelled
+        public static let timeout = Kind("timeout")
+        public static let cancelled = Kind("cancelled")
         /// The server refused some references of a push; see `rejectedRefs`.
-        case pushRejected
+        public static let pushRejected = Kind("pushRejected")
         /// The server answered something other than the protocol (an HTML page, garbage).
-        case protocolError
+        public static let protocolError = Kind("protocolError")
         /// Content did not match its object id (SHA-256 and size for LFS objects).
-        case integrity
+        public static let integrity = Kind("integrity")
         /// Git succeeded but some LFS objects could not be fetched; see `lfsFailures`.
-        case lfsIncomplete
+        public static let lfsIncomplete = Kind("lfsIncomplete")
         /// A local file system error (disk full, permissions).
-        case io
+        public static let io = Kind("io")
         /// Any other error libgit2 reported.
-        case git
+        public static let git = Kind("git")
+
+        public var description: String { rawValue }
+
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
     }
 
     public var kind: Kind
@@ -42,7 +61,7 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
     public var hint: String?
     /// What the server said, when it said something useful (e.g. "HTTP Basic: Access denied").
     public var serverMessage: String?
-    public var rejectedRefs: [RefRejection] = []
+    public var rejectedRefs: [RejectedReference] = []
     public var lfsFailures: [LFSFailure] = []
 
     public init(_ kind: Kind, _ message: String, hint: String? = nil, serverMessage: String? = nil) {
@@ -82,12 +101,11 @@ extension MSGitError {
             case .notFound: .notFound
             case .timeout: .timeout
             case .cancelled: .cancelled
-            case .network: .network
             case .protocolError: .protocolError
             case .integrity: .integrity
             case .io: .io
-            case .server: .network
             case .insecure: .invalidArgument
+            default: .network  // .network, .server, and kinds to come
             }
             return MSGitError(kind, error.message)
         case let error as CocoaError:

@@ -9,7 +9,7 @@ public struct PushResult: Sendable {
     /// The refspecs that were pushed, in full form.
     public var refspecs: [String]
     /// Remote-tracking references updated after the push.
-    public var updatedRefs: [RefUpdate]
+    public var updatedRefs: [ReferenceChange]
     public var pushedObjects: Int
     public var pushedBytes: UInt64
     public var duration: Duration

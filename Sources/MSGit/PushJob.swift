@@ -81,11 +81,11 @@ struct PushJob: Sendable {
                                    hint: rejections.contains { $0.reason.contains("fast-forward") || $0.reason == "fetch first" }
                                        ? "the remote has commits you do not have: fetch, integrate them, and push again"
                                        : nil)
-            error.rejectedRefs = rejections
+            error.rejectedRefs = rejections.map(RejectedReference.init)
             throw error
         }
         let progress = reporter.current
-        return PushResult(url: url.string, refspecs: plan.specs.map(\.string), updatedRefs: updates,
+        return PushResult(url: url.string, refspecs: plan.specs.map(\.string), updatedRefs: updates.map(ReferenceChange.init),
                           pushedObjects: progress.totalPushObjects, pushedBytes: progress.pushedBytes, duration: .zero)
     }
 

@@ -67,7 +67,7 @@ struct UploadJob: Sendable {
         if !outcome.rejections.isEmpty {
             var error = MSGitError(.pushRejected, "failed to push the upload to '\(url)' \(branch)",
                                    hint: "the branch moved while uploading; run the upload again")
-            error.rejectedRefs = outcome.rejections
+            error.rejectedRefs = outcome.rejections.map(RejectedReference.init)
             throw error
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitCore
 import MSGit
 
 struct FetchCommand: AsyncParsableCommand {

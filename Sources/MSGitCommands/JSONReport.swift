@@ -1,5 +1,4 @@
 import Foundation
-import GitCore
 import HTTP
 import LFS
 import MSGit
@@ -75,17 +74,21 @@ struct JSONReport: Encodable {
         }
     }
 
-    static func changes(_ updates: [RefUpdate]) -> [RefChange] {
-        updates.map { RefChange(ref: $0.reference, old: $0.old.flatMap { $0.isZero ? nil : $0.hex },
-                                new: $0.new.flatMap { $0.isZero ? nil : $0.hex }) }
+    static func changes(_ updates: [ReferenceChange]) -> [RefChange] {
+        updates.map { RefChange(ref: $0.reference, old: $0.old, new: $0.new) }
     }
 
-    func print() {
+    /// The report as printed: one line of JSON, keys in snake case and sorted, secrets masked.
+    var text: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = (try? encoder.encode(self)) ?? Data("{\"status\":\"error\"}".utf8)
-        FileHandle.standardOutput.write(Data((String(decoding: data, as: UTF8.self).redacted + "\n").utf8))
+        return String(decoding: data, as: UTF8.self).redacted
+    }
+
+    func print() {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }
 

@@ -33,7 +33,7 @@ struct MirrorCommand: AsyncParsableCommand {
     var jobs = 4
 
     @Option(help: "LFS objects to keep: all (every ref, history included), head, none.")
-    var lfs: String = "all"
+    var lfs: MirrorOptions.LFSScope = .all
 
     @Option(help: ArgumentHelp("Write one JSON line per repository to this file.", valueName: "file.jsonl"))
     var report: String?
@@ -42,8 +42,8 @@ struct MirrorCommand: AsyncParsableCommand {
                                valueName: "url-template"))
     var pushTo: String?
 
-    @Option(help: ArgumentHelp("Mirror only shard I of N (0-based).", valueName: "I/N"))
-    var shard: String?
+    @Option(help: ArgumentHelp("Mirror only shard I of N (0 <= I < N).", valueName: "I/N"))
+    var shard: Shard?
 
     @Option(help: ArgumentHelp("Base URL for namespace/name lines (default: MSGIT_ENDPOINT, else ModelScope).",
                                valueName: "url"))
@@ -52,18 +52,7 @@ struct MirrorCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard MirrorOptions.LFSScope(rawValue: lfs) != nil else { throw ValidationError("--lfs must be all, head or none") }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
-        if let shard, Self.parseShard(shard) == nil {
-            throw ValidationError("--shard must be I/N with 0 <= I < N, e.g. 0/4")
-        }
-    }
-
-    static func parseShard(_ text: String) -> (Int, Int)? {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count > 0, (0..<count).contains(index)
-        else { return nil }
-        return (index, count)
     }
 
     func run() async throws {
@@ -71,11 +60,11 @@ struct MirrorCommand: AsyncParsableCommand {
             throw MSGitError(.invalidArgument, "cannot read the manifest '\(manifest)'")
         }
         var entries = Manifest(text, baseURL: baseURL)
-        if let shard, let (index, count) = Self.parseShard(shard) {
-            entries.entries = entries.shard(index, of: count)
+        if let shard {
+            entries.entries = entries.shard(shard.index, of: shard.count)
         }
         let client = global.makeClient()
-        let options = MirrorOptions(lfs: MirrorOptions.LFSScope(rawValue: lfs)!, pushTo: pushTo)
+        let options = MirrorOptions(lfs: lfs, pushTo: pushTo)
         let reportFile = try report.map(ReportFile.init)
         let root = URL(fileURLWithPath: into, isDirectory: true)
         global.say("Mirroring \(entries.entries.count) repositories into \(root.path)")
@@ -104,3 +93,5 @@ struct MirrorCommand: AsyncParsableCommand {
         if !failed.isEmpty { throw ExitCode(ExitStatus.failure) }
     }
 }
+
+extension MirrorOptions.LFSScope: ExpressibleByArgument {}

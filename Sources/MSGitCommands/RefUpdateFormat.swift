@@ -1,17 +1,12 @@
-import ArgumentParser
-import Foundation
-import GitCore
 import MSGit
 
 /// git-like lines for reference updates: "abc1234..def5678  refs/remotes/origin/main".
 enum RefUpdateFormat {
-    static func line(_ update: RefUpdate) -> String {
-        let old = update.old.flatMap { $0.isZero ? nil : String($0.hex.prefix(7)) }
-        let new = update.new.flatMap { $0.isZero ? nil : String($0.hex.prefix(7)) }
-        switch (old, new) {
-        case (nil, _): return "* [new]             \(update.reference)"
-        case (_, nil): return "- [deleted]         \(update.reference)"
-        case let (old?, new?): return "\(old)..\(new)  \(update.reference)"
+    static func line(_ change: ReferenceChange) -> String {
+        switch (change.old.map { $0.prefix(7) }, change.new.map { $0.prefix(7) }) {
+        case (nil, _): "* [new]             \(change.reference)"
+        case (_, nil): "- [deleted]         \(change.reference)"
+        case let (old?, new?): "\(old)..\(new)  \(change.reference)"
         }
     }
 }

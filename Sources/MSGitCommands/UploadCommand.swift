@@ -31,7 +31,7 @@ struct UploadCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Store files larger than this in LFS (bytes, or with KB/MB/GB/KiB/MiB/GiB).",
                                valueName: "size"))
-    var lfsThreshold = "1MiB"
+    var lfsThreshold = Size(bytes: 1 << 20, description: "1MiB")
 
     @Option(name: [.short, .long], help: "Hashing and uploads at once.")
     var jobs = 8
@@ -39,9 +39,6 @@ struct UploadCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard Self.parseSize(lfsThreshold) != nil else {
-            throw ValidationError("--lfs-threshold must be a size such as 1048576, 500KB or 10MiB")
-        }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
@@ -50,7 +47,7 @@ struct UploadCommand: AsyncParsableCommand {
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
         let options = UploadOptions(pathInRepo: pathInRepo, message: message, branch: branch,
-                                    lfsThreshold: Self.parseSize(lfsThreshold)!, jobs: jobs)
+                                    lfsThreshold: lfsThreshold.bytes, jobs: jobs)
         let (url, folder, handler) = (url, URL(fileURLWithPath: folder, isDirectory: true), renderer?.handler)
         let result = try await global.perform("upload", {
             try await client.upload(folder: folder, to: url, options: options, progress: handler)
@@ -67,5 +64,4 @@ struct UploadCommand: AsyncParsableCommand {
             + "to \(result.url) \(result.branch) as \(result.commit.prefix(12))")
     }
 
-    static func parseSize(_ text: String) -> Int64? { ByteSize.parse(text) }
 }

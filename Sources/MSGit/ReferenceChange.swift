@@ -1,0 +1,37 @@
+import GitCore
+
+/// A reference a fetch or push created, moved or deleted.
+public struct ReferenceChange: Sendable, Equatable, Codable {
+    /// The full name, e.g. "refs/remotes/origin/main".
+    public var reference: String
+    /// The commit it pointed to before (nil: created) and after (nil: deleted), 40 hex digits.
+    public var old: String?
+    public var new: String?
+
+    public init(reference: String, old: String?, new: String?) {
+        self.reference = reference
+        self.old = old
+        self.new = new
+    }
+
+    init(_ update: RefUpdate) {
+        self.init(reference: update.reference, old: update.old.flatMap { $0.isZero ? nil : $0.hex },
+                  new: update.new.flatMap { $0.isZero ? nil : $0.hex })
+    }
+}
+
+/// A reference that was not updated by a push, with the reason (the server's, or git's own
+/// client-side check such as "non-fast-forward").
+public struct RejectedReference: Sendable, Equatable, Codable {
+    public var reference: String
+    public var reason: String
+
+    public init(reference: String, reason: String) {
+        self.reference = reference
+        self.reason = reason
+    }
+
+    init(_ rejection: RefRejection) {
+        self.init(reference: rejection.reference, reason: rejection.reason)
+    }
+}
