@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CGitSupport", dependencies: ["CLibgit2"]),
         .target(
             name: "GitCore",
-            dependencies: ["CLibgit2", "CGitSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibgit2", "CGitSupport"]
         ),
         // URLSession with the policies msgit needs on Linux, and the one type that decides where a
         // credential may go. No libgit2, no LFS.
@@ -64,15 +64,19 @@ let package = Package(
             dependencies: ["MSGit"],
             path: "Examples/CloneWithToken"
         ),
+        // Unit tests: no hub, seconds each (swift test --filter '^(GitCoreTests|HTTPTests|LFSTests|MSGit.*Tests)\.').
+        .testTarget(name: "GitCoreTests", dependencies: ["GitCore"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "LFSTests", dependencies: ["LFS", "HTTP", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LFSTests", dependencies: ["LFS", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "MSGitCommandsTests", dependencies: ["MSGitCommands", "MSGit", "HTTP"]),
         .testTarget(
             name: "MSGitTests",
-            dependencies: ["MSGit", "GitCore", "HTTP", "LFS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MSGit", "GitCore", "HTTP", .product(name: "Logging", package: "swift-log")]
         ),
+        // Against the local hub (Tests/Hub), with git and git-lfs as the reference.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MSGit", "GitCore", "HTTP", "LFS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MSGit", "GitCore", "HTTP", "LFS"]
         ),
     ]
 )

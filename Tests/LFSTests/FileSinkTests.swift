@@ -13,6 +13,7 @@ import Testing
 
     @Test func writesAtItsOffsetToBothFilesAndHashesWhatItWrote() throws {
         let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
         let copy = open(dir + "/copy", O_RDWR | O_CREAT, 0o644)
         defer { close(fd); close(copy) }
@@ -30,6 +31,7 @@ import Testing
 
     @Test func moreThanAskedForIsAnIntegrityErrorAndNothingPastTheRangeIsWritten() throws {
         let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
         defer { close(fd) }
         let sink = FileSink(fd: fd, name: "object", offset: 0, length: 4, hashing: false)
@@ -41,6 +43,7 @@ import Testing
 
     @Test func aClosedSinkWritesNothing() throws {
         let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
         defer { close(fd) }
         let sink = FileSink(fd: fd, name: "object", offset: 0, length: 10, hashing: false)
@@ -55,6 +58,7 @@ import Testing
     /// offset in both files.
     @Test func gatheredWritesLandAtTheirOffsetsInBothFiles() throws {
         let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
         let copy = open(dir + "/copy", O_RDWR | O_CREAT, 0o644)
         defer { close(fd); close(copy) }
@@ -86,6 +90,7 @@ import Testing
 
     @Test func closingDropsWhatWasGatheredAndFinishingWritesIt() throws {
         let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fd = open(dir + "/object", O_RDWR | O_CREAT, 0o644)
         defer { close(fd) }
         let stopped = FileSink(fd: fd, name: "object", offset: 0, length: 10, hashing: false)

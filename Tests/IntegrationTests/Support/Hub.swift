@@ -24,8 +24,7 @@ struct Hub: Sendable, Decodable {
     let storage_tls_url: String?
 
     static let shared: Hub = {
-        let state = FileManager.default.temporaryDirectory
-            .appendingPathComponent("msgit-test-hub-\(getpid())").path
+        let state = Paths.scratchRoot + "/hub"
         let result = Shell.run(["python3", Paths.hubScript, "start", "--state", state, "--watch-pid", "\(getpid())"])
         guard result.status == 0, let hub = try? JSONDecoder().decode(Hub.self, from: Data(result.stdout.utf8)) else {
             fatalError("could not start the local hub (run .ci/setup first): \(result.stderr)")
@@ -100,10 +99,27 @@ enum Paths {
         return root + "/.build/debug/msgit"
     }()
 
+    /// Everything this test process writes (scratch directories, the hub's state, the temporary
+    /// files of the programs it runs), removed when the process exits unless MSGIT_KEEP_TEST_SCRATCH
+    /// is set. Roots left by test processes that were killed are removed by the next one.
+    static let scratchRoot: String = {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("msgit-tests-") {
+            if let pid = Int32(name.dropFirst("msgit-tests-".count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
+            }
+        }
+        let root = temporary + "/msgit-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["MSGIT_KEEP_TEST_SCRATCH"] == nil {
+            atexit { try? FileManager.default.removeItem(atPath: Paths.scratchRoot) }
+        }
+        return root
+    }()
+
     /// A new empty directory for one test.
     static func scratch(_ label: String = "t") -> String {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("msgit-\(label)-\(UUID().uuidString.prefix(8))").path
+        let path = scratchRoot + "/\(label)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -126,10 +142,13 @@ enum Shell {
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
-        environment.removeValue(forKey: "MSGIT_TOKEN")
+        environment["TMPDIR"] = Paths.scratchRoot + "/tmp"
+        for key in ["MSGIT_TOKEN", "MSGIT_PUSH_TOKEN", "MSGIT_ENDPOINT", "MODELSCOPE_DOMAIN", "MSGIT_LFS_STORAGE"] {
+            environment.removeValue(forKey: key)
+        }
         for (k, v) in env { environment[k] = v }
 
-        let tmp = FileManager.default.temporaryDirectory
+        let tmp = URL(fileURLWithPath: Paths.scratchRoot + "/tmp")
         let out = tmp.appendingPathComponent("out-\(UUID().uuidString)").path
         let err = tmp.appendingPathComponent("err-\(UUID().uuidString)").path
         let input = tmp.appendingPathComponent("in-\(UUID().uuidString)").path
@@ -327,7 +346,7 @@ struct FaultServer: Sendable, Decodable {
     var trust: [String: String] { ["GIT_SSL_CAINFO": cert, "URLSessionCertificateAuthorityInfoFile": cert] }
 
     static let shared: FaultServer = {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-test-fault-\(getpid())").path
+        let state = Paths.scratchRoot + "/fault"
         try? FileManager.default.removeItem(atPath: state)
         _ = try? Spawn.start(["/usr/bin/env", "python3", Paths.root + "/Tests/Hub/faultserver.py", "--state", state,
                               "--watch-pid", "\(getpid())"])
