@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """msgit against git + git-lfs (and curl), measured side by side in one run on the local hub.
 
-    python3 Benchmarks/bench.py [--runs 3] [--tiny] [--only 1,3] [--out benchmark-results]
+    python3 Benchmarks/bench.py [--runs 3] [--tiny] [--only 1,3] [--out benchmark-results] [--record]
 
 Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub first):
   1. model clone: two commits; README and config.json as ordinary files; LFS weights of 256 MiB and
@@ -324,8 +324,19 @@ class Bench:
         text = header + "\n\n" + "\n".join(lines) + "\n"
         with open(os.path.join(self.args.out, "results.md"), "w") as f:
             f.write(text)
+        record = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine,
+                  "settings": {"runs": self.args.runs, "tiny": self.args.tiny, "only": self.args.only},
+                  "rows": self.rows}
         with open(os.path.join(self.args.out, "results.json"), "w") as f:
-            json.dump({"machine": machine, "rows": self.rows, "tiny": self.args.tiny}, f, indent=2)
+            json.dump(record, f, indent=2)
+        if self.args.record:
+            # The machine-readable record that BENCHMARKS.md's prose for this run refers to.
+            path = os.path.join(ROOT, "Benchmarks", "results", time.strftime("%Y-%m-%dT%H%MZ", time.gmtime()) + ".json")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                json.dump(record, f, indent=2)
+                f.write("\n")
+            print(f"recorded {os.path.relpath(path, ROOT)}")
         print("\n" + text)
 
 
@@ -338,6 +349,8 @@ def main():
     parser.add_argument("--msgit", default=None, help="the msgit binary (default: a release build)")
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--record", action="store_true",
+                        help="also keep the results in Benchmarks/results/<UTC time>.json, for BENCHMARKS.md")
     args = parser.parse_args()
     if args.msgit is None:
         subprocess.run(["swift", "build", "-c", "release", "--product", "msgit"], cwd=ROOT, check=True)
