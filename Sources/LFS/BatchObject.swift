@@ -3,7 +3,6 @@ import Foundation
 import FoundationNetworking
 #endif
 import HTTP
-import Logging
 
 /// One object as the batch API answers for it.
 public struct BatchObject: Sendable, Decodable {

@@ -1,7 +1,6 @@
 import Foundation
 import HTTP
 import Logging
-import Synchronization
 
 /// What a fetch did: objects downloaded (and their bytes), objects already in the store, and the
 /// objects that could not be had, with the reason.

@@ -1,6 +1,4 @@
 import Foundation
-import HTTP
-import Logging
 import Synchronization
 
 /// Progress of LFS transfers: files and bytes done of the total.

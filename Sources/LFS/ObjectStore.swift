@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 
 /// LFS objects on disk, in git-lfs's layout, so git-lfs sees them as its own:
 ///

@@ -4,7 +4,6 @@ import Foundation
 import FoundationNetworking
 #endif
 import HTTP
-import Logging
 
 extension ObjectDownloader {
     /// Segments `window` at a time (several connections fill the pipe), each written at its offset

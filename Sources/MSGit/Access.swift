@@ -1,6 +1,5 @@
 import Foundation
 import HTTP
-import LFS
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

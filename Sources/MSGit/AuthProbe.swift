@@ -2,7 +2,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import GitCore
 import HTTP
 
 /// Asks the server once, outside libgit2, what it says to our credentials: libgit2 1.5.1 never shows

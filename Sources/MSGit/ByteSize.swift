@@ -1,8 +1,4 @@
-import Crypto
 import Foundation
-import GitCore
-import LFS
-import Logging
 
 /// Sizes as people write them.
 public enum ByteSize {

@@ -1,7 +1,5 @@
 import Foundation
 import GitCore
-import LFS
-import Logging
 
 public struct CloneOptions: Sendable {
     /// The branch (or tag, which leaves HEAD detached) to check out instead of the remote's HEAD.

@@ -1,7 +1,5 @@
 import Foundation
 import GitCore
-import LFS
-import Logging
 
 /// The clone's target directory, and how to undo what the clone did to it.
 struct Destination {

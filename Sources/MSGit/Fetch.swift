@@ -1,6 +1,5 @@
 import Foundation
 import GitCore
-import Logging
 
 public struct FetchResult: Sendable {
     public var url: String

@@ -1,7 +1,6 @@
 import Foundation
 import GitCore
 import HTTP
-import LFS
 import Logging
 
 /// Network time limits for git and LFS traffic.

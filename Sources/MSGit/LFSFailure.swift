@@ -1,6 +1,4 @@
 import Foundation
-import GitCore
-import LFS
 
 /// An LFS file that stayed a pointer, and why.
 public struct LFSFailure: Sendable, Equatable, Codable {

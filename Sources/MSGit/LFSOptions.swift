@@ -1,9 +1,5 @@
 import Foundation
-import GitCore
-import HTTP
 import LFS
-import Logging
-import Synchronization
 
 /// How clone and `lfs pull` treat Git LFS files.
 public struct LFSOptions: Sendable {

@@ -2,7 +2,6 @@ import Foundation
 import GitCore
 import HTTP
 import LFS
-import Logging
 import Synchronization
 
 /// Resolves the LFS files of a work tree: find the pointers of HEAD's tree whose path has

@@ -1,9 +1,5 @@
 import Foundation
 import GitCore
-import HTTP
-import LFS
-import Logging
-import Synchronization
 
 /// What the LFS part of an operation did.
 public struct LFSSummary: Sendable, Codable, Equatable {

@@ -1,8 +1,4 @@
 import Foundation
-import GitCore
-import HTTP
-import LFS
-import Logging
 
 /// A list of repositories to mirror: one per line, `#` comments and blank lines allowed.
 public struct Manifest: Sendable {

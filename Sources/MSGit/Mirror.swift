@@ -2,7 +2,6 @@ import Foundation
 import GitCore
 import HTTP
 import LFS
-import Logging
 
 public struct MirrorOptions: Sendable {
     public enum LFSScope: String, Sendable, Codable, CaseIterable {

@@ -1,6 +1,5 @@
 import Foundation
 import GitCore
-import HTTP
 import LFS
 import Logging
 

@@ -1,8 +1,5 @@
 import Foundation
 import GitCore
-import HTTP
-import LFS
-import Logging
 
 /// An exclusive `flock` on `<mirror>.msgit-lock`, so two runs never work on one mirror at once.
 struct MirrorLock {

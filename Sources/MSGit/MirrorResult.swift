@@ -1,8 +1,4 @@
 import Foundation
-import GitCore
-import HTTP
-import LFS
-import Logging
 
 /// One line of a mirror report.
 public struct MirrorResult: Sendable, Codable, Equatable {

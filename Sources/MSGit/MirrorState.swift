@@ -1,8 +1,5 @@
 import Foundation
 import GitCore
-import HTTP
-import LFS
-import Logging
 
 /// What a mirror knows about its own completeness, in `<mirror>/msgit-mirror.json`.
 struct MirrorState: Codable {

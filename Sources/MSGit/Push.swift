@@ -2,7 +2,6 @@ import Foundation
 import GitCore
 import HTTP
 import LFS
-import Logging
 
 public struct PushResult: Sendable {
     public var url: String

@@ -1,6 +1,5 @@
 import Foundation
 import GitCore
-import LFS
 import Logging
 
 extension RemoteCallbacks {

@@ -1,6 +1,5 @@
 import Foundation
 import GitCore
-import Logging
 
 /// What an operation on an existing repository needs to know about one of its remotes.
 struct RemoteSetup: Sendable {

@@ -1,8 +1,6 @@
-import Crypto
 import Foundation
 import GitCore
 import LFS
-import Logging
 
 public struct UploadOptions: Sendable {
     /// Where the folder goes in the repository ("" for the root).

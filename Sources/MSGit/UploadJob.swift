@@ -1,7 +1,5 @@
-import Crypto
 import Foundation
 import GitCore
-import LFS
 import Logging
 
 /// The git side of an upload, in a temporary bare repository.

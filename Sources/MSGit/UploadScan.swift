@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import GitCore
 import LFS
-import Logging
 
 /// The files of the folder to publish.
 enum UploadScan {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import HTTP
 import LFS
-import Logging
 import MSGit
 
 /// msgit's exit codes.

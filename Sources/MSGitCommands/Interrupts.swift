@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import MSGit
 
 /// Runs `body` as a task that Ctrl-C (SIGINT) and SIGTERM cancel; a second signal exits at once.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HTTP
 import LFS
-import Logging
 import MSGit
 
 /// `msgit`: clone, fetch and push model repositories over HTTP(S) without git installed.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MSGit
-import Synchronization
 
 struct MirrorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
