@@ -4,13 +4,18 @@ import GitCore
 public struct CloneOptions: Sendable {
     /// The branch (or tag, which leaves HEAD detached) to check out instead of the remote's HEAD.
     public var branch: String?
+    /// Exactly this to check out: a branch, a tag or a commit id (full, or a prefix of at least 4
+    /// hex digits) of the repository's history; a tag or commit leaves HEAD detached. Wins over
+    /// `branch`. `CloneResult.head` names the commit either way.
+    public var revision: String?
     /// A bare repository: no work tree, branches copied to refs/heads as they are on the server.
     public var bare = false
     /// LFS files of the checked-out tree are resolved unless `lfs.enabled` is false.
     public var lfs = LFSOptions()
 
-    public init(branch: String? = nil, bare: Bool = false, lfs: LFSOptions = LFSOptions()) {
+    public init(branch: String? = nil, revision: String? = nil, bare: Bool = false, lfs: LFSOptions = LFSOptions()) {
         self.branch = branch
+        self.revision = revision
         self.bare = bare
         self.lfs = lfs
     }

@@ -27,7 +27,8 @@ struct CloneJob: Sendable {
         let remoteHEAD = heads.first { $0.name == "HEAD" }?.symbolicTarget
         let branches = Set(heads.map(\.name).filter { $0.hasPrefix("refs/heads/") })
         let tags = Set(heads.map(\.name).filter { $0.hasPrefix("refs/tags/") && !$0.hasSuffix("^{}") })
-        let target = try Self.chooseCheckout(requested: options.branch, remoteHEAD: remoteHEAD, branches: branches, tags: tags)
+        let target = try Self.chooseCheckout(requested: options.revision ?? options.branch, remoteHEAD: remoteHEAD,
+                                             branches: branches, tags: tags, commitAllowed: options.revision != nil)
         logger.debug("remote HEAD: \(remoteHEAD ?? "(none)"), checking out: \(String(describing: target))")
 
         reporter.update { $0.phase = .receivingObjects }
@@ -59,6 +60,18 @@ struct CloneJob: Sendable {
                 throw MSGitError(.git, "the fetch did not bring \(name)")
             }
             try repository.setHeadDetached(commit)
+        case .commit(let revision):
+            // A commit of the history the fetch brought (every branch and tag), by its id or a prefix.
+            guard let commit = repository.commit(for: revision) else {
+                throw MSGitError(.invalidArgument, "revision \(revision) is not a branch, tag or commit of '\(url)'",
+                                 hint: "give a branch, a tag, or a commit id (at least 4 hex digits) that the repository has")
+            }
+            try repository.setHeadDetached(commit)
+        }
+        if !options.bare {
+            // As git-lfs's own settings, so that later pulls and checkouts choose the same files.
+            if !options.lfs.include.isEmpty { try repository.setConfig("lfs.fetchinclude", options.lfs.include.joined(separator: ",")) }
+            if !options.lfs.exclude.isEmpty { try repository.setConfig("lfs.fetchexclude", options.lfs.exclude.joined(separator: ",")) }
         }
 
         if !options.bare {
@@ -83,26 +96,30 @@ struct CloneJob: Sendable {
             isEmptyRepository: target == .empty, receivedObjects: fetched.progress.receivedObjects,
             receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
         guard !options.bare, options.lfs.enabled, target != .empty else { return (result, nil) }
-        let filter = PathFilter(include: options.lfs.include, exclude: options.lfs.exclude)
+        let filter = LFSPass.pathFilter(options.lfs, repository: repository)
         return (result, try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url, filter: filter))
     }
 
     enum CheckoutTarget: Equatable {
         case branch(String)
         case tag(String)
+        /// A commit by id (or a prefix of one), found once the fetch has brought the history.
+        case commit(String)
         case empty
     }
 
-    /// `--branch` if given (a branch, else a tag), else the remote's HEAD, else master, main or the
-    /// first branch: libgit2 1.5.1 fails outright when the remote HEAD names a missing branch, which
-    /// model hubs do have.
-    static func chooseCheckout(requested: String?, remoteHEAD: String?, branches: Set<String>, tags: Set<String>) throws
-        -> CheckoutTarget
+    /// `--branch`/`--revision` if given (a branch, else a tag, else, for a revision, a commit id),
+    /// else the remote's HEAD, else master, main or the first branch: libgit2 1.5.1 fails outright
+    /// when the remote HEAD names a missing branch, which model hubs do have.
+    static func chooseCheckout(requested: String?, remoteHEAD: String?, branches: Set<String>, tags: Set<String>,
+                               commitAllowed: Bool = false) throws -> CheckoutTarget
     {
         if let requested {
             let short = requested.hasPrefix("refs/heads/") ? String(requested.dropFirst(11)) : requested
             if branches.contains("refs/heads/\(short)") { return .branch("refs/heads/\(short)") }
             if tags.contains("refs/tags/\(short)") { return .tag("refs/tags/\(short)") }
+            let hex = requested.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+            if commitAllowed, hex, (4...40).contains(requested.count) { return .commit(requested.lowercased()) }
             throw MSGitError(.invalidArgument, "Remote branch \(requested) not found in upstream origin",
                              hint: branches.isEmpty ? "the repository has no branches"
                                  : "branches: " + branches.sorted().map { String($0.dropFirst(11)) }.joined(separator: ", "))

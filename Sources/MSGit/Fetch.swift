@@ -23,24 +23,32 @@ extension GitClient {
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
             let reporter = ProgressReporter(progress)
-            let operation = makeOperation()
-            let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
-            let logger = self.logger
-            logger.info("fetching \(loaded.url) into \(directory.path)")
-            let outcome = try await operation.run {
-                let repository = try RemoteSetup.openRepository(directory)
-                let callbacks = RemoteCallbacks.operation(authenticator: authenticator, reporter: reporter, logger: logger)
-                let gitRemote = loaded.isAnonymous
-                    ? try repository.anonymousRemote(url: loaded.url.string, callbacks: callbacks, operation: operation)
-                    : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
-                return try gitRemote.fetch(tags: .auto, reflogMessage: "fetch: \(remote)")
-            }
+            let outcome = try await runFetch(loaded, directory: directory, remote: remote, reporter: reporter)
             reporter.finish { $0.phase = .done }
             return FetchResult(url: loaded.url.string, updatedRefs: outcome.updates.map(ReferenceChange.init),
                                receivedObjects: outcome.progress.receivedObjects,
                                receivedBytes: outcome.progress.receivedBytes, duration: ContinuousClock.now - start)
         } catch {
             throw await explain(error, url: setup?.url, credential: setup?.resolution.credential)
+        }
+    }
+
+    /// The fetch of `fetch` and `pull`: new commits of the remote's branches, and the tags that
+    /// point into them.
+    func runFetch(_ setup: RemoteSetup, directory: URL, remote: String, reporter: ProgressReporter) async throws
+        -> FetchOutcome
+    {
+        let operation = makeOperation()
+        let authenticator = Authenticator(remote: setup.url, credential: setup.resolution.credential)
+        let logger = self.logger
+        logger.info("fetching \(setup.url) into \(directory.path)")
+        return try await operation.run {
+            let repository = try RemoteSetup.openRepository(directory)
+            let callbacks = RemoteCallbacks.operation(authenticator: authenticator, reporter: reporter, logger: logger)
+            let gitRemote = setup.isAnonymous
+                ? try repository.anonymousRemote(url: setup.url.string, callbacks: callbacks, operation: operation)
+                : try repository.remote(named: remote, callbacks: callbacks, operation: operation)
+            return try gitRemote.fetch(tags: .auto, reflogMessage: "fetch: \(remote)")
         }
     }
 }

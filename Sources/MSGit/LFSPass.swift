@@ -24,12 +24,14 @@ struct LFSPass: Sendable {
         var gitDirectory: URL
     }
 
-    static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, filter: PathFilter) throws -> Plan {
+    /// The plan for HEAD's LFS files that `filter` allows, or for those of them in `only`.
+    static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, filter: PathFilter,
+                     only: Set<String>? = nil) throws -> Plan {
         var files: [LFSFile] = []
         var excluded = 0
-        if repository.commit(for: "HEAD") != nil {
+        if repository.commit(for: "HEAD") != nil, only?.isEmpty != true {
             try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                guard let content, let pointer = Pointer(content),
+                guard only?.contains(blob.path) ?? true, let content, let pointer = Pointer(content),
                       repository.attribute("filter", for: blob.path) == "lfs" else { return }
                 if filter.allows(blob.path) {
                     files.append(LFSFile(path: blob.path, pointer: pointer))
@@ -41,6 +43,15 @@ struct LFSPass: Sendable {
         return Plan(files: files, excluded: excluded,
                     endpoint: endpoint(repository: repository, remoteName: remoteName, remoteURL: remoteURL),
                     gitDirectory: repository.gitDirectory)
+    }
+
+    /// Which LFS files to fetch: the patterns given, else those git-lfs keeps in the repository's
+    /// configuration (`lfs.fetchinclude`, `lfs.fetchexclude`, comma-separated), which a clone with
+    /// `--include`/`--exclude` writes so that later updates choose the same files.
+    static func pathFilter(_ options: LFSOptions, repository: Repository) -> PathFilter {
+        let include = options.include.isEmpty ? PathFilter.patterns(repository.config("lfs.fetchinclude")) : options.include
+        let exclude = options.exclude.isEmpty ? PathFilter.patterns(repository.config("lfs.fetchexclude")) : options.exclude
+        return PathFilter(include: include, exclude: exclude)
     }
 
     /// The LFS endpoint for `remoteName`: git configuration, then `.lfsconfig` (the work tree's, or
@@ -139,5 +150,16 @@ struct LFSPass: Sendable {
 
     func lfsScope(for endpoint: URL) -> CredentialScope? {
         client.lfsScope(for: endpoint, remoteURL: remoteURL, credential: credential, secrets: secrets)
+    }
+
+    /// After `run`: the resolved files' index entries get their new stat data (so git sees them
+    /// clean without reading them), and they leave the pending list of an interrupted update.
+    func settle(_ resolved: [String], gitDirectory: URL) async throws {
+        guard !resolved.isEmpty else { return }
+        let root = directory
+        try await GitOperation().run {
+            try Repository.open(at: root).refreshIndexStat(paths: resolved)
+            try PendingLFS.remove(resolved, gitDirectory: gitDirectory)
+        }
     }
 }

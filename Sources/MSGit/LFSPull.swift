@@ -24,12 +24,12 @@ extension GitClient {
         do {
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
-            let filter = PathFilter(include: options.include, exclude: options.exclude)
             let (plan, root) = try await GitOperation().run {
                 let repository = try RemoteSetup.openRepository(directory)
                 guard let root = repository.workingDirectory else {
                     throw MSGitError(.invalidArgument, "'\(directory.path)' is a bare repository: lfs pull needs a work tree")
                 }
+                let filter = LFSPass.pathFilter(options, repository: repository)
                 return (try LFSPass.plan(repository: repository, remoteName: remote, remoteURL: loaded.url, filter: filter), root)
             }
             let reporter = ProgressReporter(progress)
@@ -37,9 +37,7 @@ extension GitClient {
                                credential: loaded.resolution.credential, secrets: secrets, options: options,
                                reporter: reporter)
             let (summary, resolved) = try await pass.run(plan)
-            if !resolved.isEmpty {
-                try await GitOperation().run { try Repository.open(at: root).refreshIndexStat(paths: resolved) }
-            }
+            try await pass.settle(resolved, gitDirectory: plan.gitDirectory)
             reporter.finish { $0.phase = .done }
             return LFSPullResult(url: loaded.url.string, lfs: summary, duration: ContinuousClock.now - start)
         } catch {

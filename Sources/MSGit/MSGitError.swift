@@ -40,6 +40,12 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         public static let lfsIncomplete = Kind("lfsIncomplete")
         /// A local file system error (disk full, permissions).
         public static let io = Kind("io")
+        /// Local changes (or untracked files) are in the way of a pull or checkout; nothing was
+        /// changed.
+        public static let localChanges = Kind("localChanges")
+        /// The branch and its upstream have diverged: a pull would have to merge, which msgit
+        /// does not do.
+        public static let notFastForward = Kind("notFastForward")
         /// Any other error libgit2 reported.
         public static let git = Kind("git")
 

@@ -1,31 +1,35 @@
 import Foundation
 
-/// `namespace/name` as a repository on ModelScope (or the hub `MSGIT_ENDPOINT` names).
+/// Short names for repositories on ModelScope (or the hub an endpoint variable names):
+/// `namespace/name` is a model, `datasets/namespace/name` a dataset.
 public enum ShortNames {
     public static let defaultEndpoint = "https://www.modelscope.cn"
 
     /// The base URL short names expand against: `MSGIT_ENDPOINT` (scheme, host and port, like
-    /// huggingface_hub's `HF_ENDPOINT`), else `MODELSCOPE_DOMAIN` as ModelScope's SDK reads it (a
-    /// host, https assumed), else https://www.modelscope.cn.
+    /// huggingface_hub's `HF_ENDPOINT`), else `MODELSCOPE_ENDPOINT` (what ModelScope's SDK reads
+    /// today), else `MODELSCOPE_DOMAIN` as the SDK read it before (a host, https assumed), else
+    /// https://www.modelscope.cn.
     public static func endpoint(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let endpoint = environment["MSGIT_ENDPOINT"]?.trimmingCharacters(in: .whitespaces), !endpoint.isEmpty {
-            return endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-        }
-        if let domain = environment["MODELSCOPE_DOMAIN"]?.trimmingCharacters(in: .whitespaces), !domain.isEmpty {
-            let base = domain.contains("://") ? domain : "https://" + domain
-            return base.hasSuffix("/") ? String(base.dropLast()) : base
+        for variable in ["MSGIT_ENDPOINT", "MODELSCOPE_ENDPOINT", "MODELSCOPE_DOMAIN"] {
+            guard let value = environment[variable]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
+            var base = value.contains("://") ? value : "https://" + value
+            while base.hasSuffix("/") { base.removeLast() }
+            return base
         }
         return defaultEndpoint
     }
 
-    /// `input` itself unless it is a short name (`ns/name`, no scheme): then the repository's git URL.
+    /// `input` itself unless it is a short name (no scheme): `ns/name` becomes
+    /// `<endpoint>/ns/name.git`, `datasets/ns/name` becomes `<endpoint>/datasets/ns/name.git`.
     public static func expand(_ input: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let parts = input.split(separator: "/", omittingEmptySubsequences: false)
+        var parts = input.split(separator: "/", omittingEmptySubsequences: false)
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
+        let prefix = parts.count == 3 && parts[0] == "datasets" ? "datasets/" : ""
+        if !prefix.isEmpty { parts.removeFirst() }
         guard parts.count == 2, !input.contains(":"),
               parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && $0.unicodeScalars.allSatisfy(allowed.contains) })
         else { return input }
         let name = parts[1].hasSuffix(".git") ? String(parts[1]) : parts[1] + ".git"
-        return "\(endpoint(environment: environment))/\(parts[0])/\(name)"
+        return "\(endpoint(environment: environment))/\(prefix)\(parts[0])/\(name)"
     }
 }

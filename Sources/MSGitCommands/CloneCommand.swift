@@ -27,6 +27,10 @@ struct CloneCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Check out this branch (or tag) instead of the remote's HEAD.")
     var branch: String?
 
+    @Option(help: ArgumentHelp("Check out exactly this: a branch, a tag or a commit id (a tag or commit leaves HEAD detached).",
+                               valueName: "revision"))
+    var revision: String?
+
     @Flag(help: "Make a bare repository.")
     var bare = false
 
@@ -36,6 +40,10 @@ struct CloneCommand: AsyncParsableCommand {
     @OptionGroup var lfs: LFSOptionGroup
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        if branch != nil && revision != nil { throw ValidationError("give --branch or --revision, not both") }
+    }
+
     func run() async throws {
         let client = global.makeClient()
         let renderer = global.progressRenderer()
@@ -43,8 +51,8 @@ struct CloneCommand: AsyncParsableCommand {
         let name = directory ?? ((try? RemoteURL(ShortNames.expand(url)).humanishName).map { $0 + (bare ? ".git" : "") } ?? "")
         if !name.isEmpty { global.say("Cloning into \(bare ? "bare repository " : "")'\(name)'...") }
         defer { renderer?.finish() }
-        let (url, options, handler) = (url, CloneOptions(branch: branch, bare: bare, lfs: lfs.options(enabled: !noLfs)),
-                                       renderer?.handler)
+        let options = CloneOptions(branch: branch, revision: revision, bare: bare, lfs: lfs.options(enabled: !noLfs))
+        let (url, handler) = (url, renderer?.handler)
         let result = try await global.perform("clone", {
             try await client.clone(url, into: target, options: options, progress: handler)
         }, fill: { report, result in

@@ -39,6 +39,14 @@ struct JSONReport: Encodable {
     var directory: String?
     var branch: String?
     var head: String?
+    var previousHead: String?
+    var upToDate: Bool?
+    var createdBranch: String?
+    var upstream: String?
+    var ahead: Int?
+    var behind: Int?
+    var files: [FileStatus]?
+    var lfsPointers: [String]?
     var receivedObjects: Int?
     var receivedBytes: UInt64?
     var pushedObjects: Int?

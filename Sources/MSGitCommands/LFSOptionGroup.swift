@@ -3,7 +3,7 @@ import Foundation
 import LFS
 import MSGit
 
-/// The options that choose and tune LFS downloads (clone and lfs pull).
+/// The options that choose and tune LFS downloads (clone, pull, checkout, lfs pull).
 struct LFSOptionGroup: ParsableArguments {
     @Option(name: [.customShort("I"), .long],
             help: ArgumentHelp("Fetch only LFS files matching these comma-separated gitignore-style patterns.",
@@ -21,8 +21,15 @@ struct LFSOptionGroup: ParsableArguments {
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
-    func options(enabled: Bool = true) -> LFSOptions {
-        LFSOptions(enabled: enabled, include: PathFilter.patterns(include), exclude: PathFilter.patterns(exclude),
-                   jobs: jobs)
+    /// The options; LFS is off when `enabled` is false or GIT_LFS_SKIP_SMUDGE is set, as git-lfs's
+    /// smudge filter skips then (scripts written for git-lfs set it to leave pointers).
+    func options(enabled: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) -> LFSOptions {
+        LFSOptions(enabled: enabled && !Self.skipSmudge(environment), include: PathFilter.patterns(include),
+                   exclude: PathFilter.patterns(exclude), jobs: jobs)
+    }
+
+    /// GIT_LFS_SKIP_SMUDGE read as git-lfs reads a boolean: 1, true, yes or on.
+    static func skipSmudge(_ environment: [String: String]) -> Bool {
+        ["1", "true", "yes", "on"].contains(environment["GIT_LFS_SKIP_SMUDGE"]?.lowercased() ?? "")
     }
 }

@@ -25,8 +25,8 @@ public struct MSGitCommand: AsyncParsableCommand {
             130 interrupted.
             """,
         version: "msgit \(MSGitVersion.string)",
-        subcommands: [CloneCommand.self, FetchCommand.self, PushCommand.self, LFSCommand.self, UploadCommand.self, MirrorCommand.self,
-                      AuthCommand.self]
+        subcommands: [CloneCommand.self, FetchCommand.self, PullCommand.self, CheckoutCommand.self, StatusCommand.self,
+                      PushCommand.self, LFSCommand.self, UploadCommand.self, MirrorCommand.self, AuthCommand.self]
     )
 
     // Shown in the help; handled before parsing by `main()`, since git allows it only before the

@@ -16,6 +16,26 @@ import Testing
             == "http://127.0.0.1:8080/a/b.git")
     }
 
+    @Test func datasetsLiveOneLevelDeeper() {
+        #expect(ShortNames.expand("datasets/ns/name", environment: [:]) == "https://www.modelscope.cn/datasets/ns/name.git")
+        #expect(ShortNames.expand("datasets/ns/name.git", environment: ["MSGIT_ENDPOINT": "http://127.0.0.1:9"])
+            == "http://127.0.0.1:9/datasets/ns/name.git")
+        #expect(ShortNames.expand("datasets/name", environment: [:]) == "https://www.modelscope.cn/datasets/name.git",
+                "a model whose namespace is 'datasets'")
+        for input in ["models/ns/name", "datasets/ns/", "datasets//name", "datasets/ns/a/b"] {
+            #expect(ShortNames.expand(input, environment: [:]) == input, "\(input)")
+        }
+    }
+
+    @Test func msgitEndpointThenModelScopeEndpointThenDomain() {
+        let all = ["MSGIT_ENDPOINT": "http://a.example", "MODELSCOPE_ENDPOINT": "https://b.example",
+                   "MODELSCOPE_DOMAIN": "c.example"]
+        #expect(ShortNames.endpoint(environment: all) == "http://a.example")
+        #expect(ShortNames.endpoint(environment: all.filter { $0.key != "MSGIT_ENDPOINT" }) == "https://b.example")
+        #expect(ShortNames.endpoint(environment: ["MODELSCOPE_DOMAIN": "c.example"]) == "https://c.example")
+        #expect(ShortNames.endpoint(environment: ["MODELSCOPE_ENDPOINT": " "]) == ShortNames.defaultEndpoint)
+    }
+
     @Test func otherInputIsLeftAlone() {
         for input in ["https://h/a/b.git", "a", "a/b/c", "/a/b", "a/../b", "git@h:a/b", "../b", "a b/c"] {
             #expect(ShortNames.expand(input, environment: [:]) == input, "\(input)")

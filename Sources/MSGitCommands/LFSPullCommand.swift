@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import MSGit
+
+struct LFSPullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Download the missing LFS objects of the checked-out tree and put them in place.",
+        discussion: """
+            Objects already in .git/lfs/objects are not downloaded again, and an interrupted download \
+            continues where it stopped. Files that cannot be fetched stay pointers, are listed, and \
+            msgit exits with 5.
+            """)
+
+    @Argument(help: "The remote whose LFS server to use.")
+    var remote = "origin"
+
+    @OptionGroup var lfs: LFSOptionGroup
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let client = global.makeClient()
+        let renderer = global.progressRenderer()
+        defer { renderer?.finish() }
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let (remote, options, handler) = (remote, lfs.options(), renderer?.handler)
+        let result = try await global.perform("lfs pull", {
+            try await client.lfsPull(in: directory, remote: remote, options: options, progress: handler)
+        }, fill: { report, result in
+            report.url = result.url
+            report.directory = directory.path
+            report.setLFS(result.lfs)
+        })
+        renderer?.finish()
+        try LFSReport.finish(result.lfs, options: global)
+    }
+}
