@@ -68,11 +68,6 @@ struct CloneJob: Sendable {
             }
             try repository.setHeadDetached(commit)
         }
-        if !options.bare {
-            // As git-lfs's own settings, so that later pulls and checkouts choose the same files.
-            if !options.lfs.include.isEmpty { try repository.setConfig("lfs.fetchinclude", options.lfs.include.joined(separator: ",")) }
-            if !options.lfs.exclude.isEmpty { try repository.setConfig("lfs.fetchexclude", options.lfs.exclude.joined(separator: ",")) }
-        }
 
         if !options.bare {
             if let remoteHEAD, branches.contains(remoteHEAD) {

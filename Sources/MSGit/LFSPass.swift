@@ -45,9 +45,9 @@ struct LFSPass: Sendable {
                     gitDirectory: repository.gitDirectory)
     }
 
-    /// Which LFS files to fetch: the patterns given, else those git-lfs keeps in the repository's
-    /// configuration (`lfs.fetchinclude`, `lfs.fetchexclude`, comma-separated), which a clone with
-    /// `--include`/`--exclude` writes so that later updates choose the same files.
+    /// Which LFS files to fetch: the patterns given, else those git-lfs reads from the repository's
+    /// configuration (`lfs.fetchinclude`, `lfs.fetchexclude`, comma-separated), where a user keeps a
+    /// lasting choice. Patterns given to one command are not kept, as git-lfs keeps none either.
     static func pathFilter(_ options: LFSOptions, repository: Repository) -> PathFilter {
         let include = options.include.isEmpty ? PathFilter.patterns(repository.config("lfs.fetchinclude")) : options.include
         let exclude = options.exclude.isEmpty ? PathFilter.patterns(repository.config("lfs.fetchexclude")) : options.exclude

@@ -55,7 +55,7 @@ public struct RepositoryStatus: Sendable, Codable {
     public var upstream: String?
     public var ahead: Int
     public var behind: Int
-    /// Every path that is not clean, in git's order.
+    /// Every path that is not clean, in git's order: tracked files, then untracked ones.
     public var files: [FileStatus]
     /// LFS files of HEAD that hold their pointer rather than their content (`msgit lfs pull`).
     public var lfsPointers: [String]
@@ -74,8 +74,10 @@ extension GitClient {
                 guard let root = repository.workingDirectory else {
                     throw MSGitError(.invalidArgument, "'\(directory.path)' is a bare repository: status needs a work tree")
                 }
+                // git lists changes to tracked files first, then untracked files, each in path order.
                 let entries = try LFSCleanCheck.status(of: repository)
-                let files = entries.map { entry in
+                let ordered = entries.filter { $0.staged != .untracked } + entries.filter { $0.staged == .untracked }
+                let files = ordered.map { entry in
                     FileStatus(path: entry.path, originalPath: entry.originalPath,
                                index: entry.staged.map { String($0.rawValue) } ?? " ",
                                workTree: entry.unstaged.map { String($0.rawValue) } ?? " ")

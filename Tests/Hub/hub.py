@@ -15,7 +15,8 @@ What runs (all on 127.0.0.0/8, on free ports):
 - A second git host, 127.0.0.3 (`other_url`), with a token of its own (`other_token`): the same
   repositories behind another front door, as an internal GitLab a mirror pushes to. It refuses the
   first host's tokens and keeps its own access log.
-- Over TLS too, when .ci/setup made the test CA (.build-hub/ca, which the system store trusts): git
+- Over TLS too, when .ci/setup made the test CA (~/.cache/msgit/test-ca, which the system store
+  trusts): git
   and LFS at https://localhost:TLSPORT, storage at https://127.0.0.2:STORAGETLSPORT, with nothing
   to set on the client side, as for a hub whose certificate a public CA signed.
 - Repositories whose names start with expiring-, expired-, expiresat- or gitlab- get download
@@ -273,9 +274,10 @@ PRE_AUTHORIZED_ACTION_PROVIDER:
 
 
 def test_ca():
-    """The test CA made by .ci/setup (cert, key), or None. .ci/setup also adds it to the system
-    trust store, which is what the TLS tests rely on."""
-    directory = os.environ.get("MSGIT_HUB_CA") or os.path.join(REPO_ROOT, ".build-hub", "ca")
+    """The test CA made by .ci/setup (cert, key), one per user, or None. .ci/setup also adds it to
+    the system trust store, which is what the TLS tests rely on."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.environ.get("MSGIT_HUB_CA") or os.path.join(cache, "msgit", "test-ca")
     cert, key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
     return (cert, key) if os.path.exists(cert) and os.path.exists(key) else None
 

@@ -28,7 +28,7 @@ import Testing
             let mark = hub.logSize(hub.other_access_log)
             let result = Shell.msgit(["mirror", "--manifest", list, "--into", Paths.scratch("mirrors"), "--push-to", template,
                                       "--report", Paths.scratch("report") + "/r.jsonl"], env: env)
-            return (result, hub.logLines(hub.other_access_log, since: mark).filter { $0.contains(targetName) })
+            return (result, hub.settledLogLines(hub.other_access_log, since: mark).filter { $0.contains(targetName) })
         }
 
         // The source's token only: the target is asked, but never sees it, and the push fails.
@@ -74,7 +74,7 @@ import Testing
         let pushed = Shell.msgit(["-C", dir, "push"], env: readOnly.merging(["MSGIT_PUSH_TOKEN": hub.token]) { $1 })
         #expect(pushed.status == 0, "\(pushed.output)")
         #expect(Shell.msgit(["-C", dir, "fetch"], env: readOnly.merging(["MSGIT_PUSH_TOKEN": hub.token]) { $1 }).status == 0)
-        let lines = hub.logLines(hub.git_access_log, since: mark).filter { $0.contains(fixture.name) }
+        let lines = hub.settledLogLines(hub.git_access_log, since: mark).filter { $0.contains(fixture.name) }
         #expect(lines.filter { $0.contains("git-receive-pack") && $0.contains("auth=\"Basic") }
             .allSatisfy { $0.contains(Self.basic(hub.token)) }, "\(lines)")
         #expect(lines.filter { $0.contains("git-upload-pack") && $0.contains("auth=\"Basic") }
@@ -147,7 +147,7 @@ import Testing
         let mark = hub.logSize(hub.git_access_log)
         let result = Shell.msgit(["clone", fixture.url, Paths.scratch("ua") + "/repo"], env: ["MSGIT_TOKEN": "wrong-token-ua"])
         #expect(result.status == 3)
-        let lines = hub.logLines(hub.git_access_log, since: mark).filter { $0.contains(fixture.name) }
+        let lines = hub.settledLogLines(hub.git_access_log, since: mark).filter { $0.contains(fixture.name) }
         let wrong = lines.filter { $0.contains(Self.basic("wrong-token-ua")) }
         #expect(wrong.count == 2, "libgit2's request and the probe: \(lines)")
         let agent = "ua=\"git/2.0 (msgit/\(MSGitVersion.string) (libgit2 "
@@ -157,7 +157,7 @@ import Testing
     // MARK: LFS against hubs that behave like the real ones
 
     func storageLines(since mark: UInt64, _ name: String) -> [String] {
-        hub.logLines(hub.storage_access_log, since: mark).filter { $0.contains("/objects/\(name)/") }
+        hub.settledLogLines(hub.storage_access_log, since: mark).filter { $0.contains("/objects/\(name)/") }
     }
 
     func expectSameLFSFiles(_ dir: String, _ repo: Fixtures.LFSRepo) {
@@ -216,7 +216,7 @@ import Testing
         let result = Shell.msgit(["clone", repo.url, dir], env: hub.env)
         #expect(result.status == 0, "\(result.output)")
         expectSameLFSFiles(dir, repo)
-        let links = hub.logLines(hub.git_access_log, since: gitMark).filter { $0.contains("/gitlab-lfs/objects/") }
+        let links = hub.settledLogLines(hub.git_access_log, since: gitMark).filter { $0.contains("/gitlab-lfs/objects/") }
         #expect(!links.isEmpty)
         #expect(links.allSatisfy { $0.contains("\" 302 ") && $0.contains("auth=\"Basic ") && !$0.contains(Self.basic(hub.token)) },
                 "the action's own header, not the hub token: \(links)")

@@ -71,3 +71,24 @@ import Testing
         #expect(Size(bytes: 1 << 20, description: "1MiB").description == "1MiB")
     }
 }
+
+@Suite struct LFSOptionTests {
+    @Test func gitLFSSkipSmudgeTurnsLFSOff() throws {
+        let group = try LFSOptionGroup.parse([])
+        #expect(group.options(environment: [:]).enabled)
+        for value in ["1", "true", "TRUE", "yes", "on"] {
+            #expect(!group.options(environment: ["GIT_LFS_SKIP_SMUDGE": value]).enabled, "\(value)")
+        }
+        for value in ["0", "false", ""] {
+            #expect(group.options(environment: ["GIT_LFS_SKIP_SMUDGE": value]).enabled, "\(value)")
+        }
+        #expect(!group.options(enabled: false, environment: [:]).enabled)
+    }
+
+    @Test func sizesAsGitLFSPrintsThem() {
+        for (bytes, text) in [(0, "0 B"), (7, "7 B"), (999, "999 B"), (1000, "1.0 KB"), (262_144, "262 KB"),
+                              (1_048_576, "1.0 MB"), (3_145_728, "3.1 MB"), (12_582_912, "13 MB"), (1_073_741_824, "1.1 GB")] {
+            #expect(LFSLsFilesCommand.humanSize(Int64(bytes)) == text, "\(bytes)")
+        }
+    }
+}

@@ -66,6 +66,19 @@ struct Hub: Sendable, Decodable {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// `logLines` once the log has stopped growing for a moment: nginx writes a request's line
+    /// after it sent the answer, so a client can be done before its last line is.
+    func settledLogLines(_ path: String, since mark: UInt64 = 0) -> [String] {
+        var size = logSize(path)
+        for _ in 0..<25 {
+            usleep(200_000)
+            let now = logSize(path)
+            if now == size { break }
+            size = now
+        }
+        return logLines(path, since: mark)
+    }
+
     func logSize(_ path: String) -> UInt64 {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.uint64Value ?? 0
     }
