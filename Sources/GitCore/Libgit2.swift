@@ -31,6 +31,15 @@ public enum GitCore {
         _ = msgit_opts_set_user_agent(product)
     }
 
+    /// The TLS library the libgit2 msgit runs with uses for https: "mbedTLS" (Debian's build),
+    /// "OpenSSL", "GnuTLS", or "none" without https support. Found at run time by asking the dynamic
+    /// linker which of their functions libgit2's own dependencies provide (CGitSupport/features.c).
+    /// Neither this nor `libgit2Version` initializes libgit2 (with mbedTLS, that parses the whole
+    /// system CA bundle: 8 ms of `msgit --version` otherwise).
+    public static var libgit2TLSBackend: String {
+        String(cString: msgit_libgit2_tls_backend())
+    }
+
     /// The version of the libgit2 library msgit runs with, e.g. "1.5.1".
     public static var libgit2Version: String {
         var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0

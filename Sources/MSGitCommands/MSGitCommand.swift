@@ -24,7 +24,7 @@ public struct MSGitCommand: AsyncParsableCommand {
             4 repository not found, 5 git succeeded but some LFS files could not be fetched, \
             130 interrupted.
             """,
-        version: "msgit \(MSGitVersion.string)",
+        version: BuildInfo.versionLine,
         subcommands: [CloneCommand.self, FetchCommand.self, PullCommand.self, CheckoutCommand.self, StatusCommand.self,
                       PushCommand.self, LFSCommand.self, UploadCommand.self, MirrorCommand.self, AuthCommand.self]
     )

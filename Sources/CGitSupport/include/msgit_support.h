@@ -55,6 +55,9 @@ void msgit_operation_leave(void);
 /* Registers the stream as libgit2's GIT_STREAM_STANDARD. Call once, after git_libgit2_init. */
 int msgit_stream_register(void);
 
+/* "mbedTLS", "OpenSSL", "GnuTLS", "none" (no https) or "unknown": the TLS library of the loaded libgit2. */
+const char *msgit_libgit2_tls_backend(void);
+
 /* git_libgit2_opts wrappers. */
 int msgit_opts_set_ssl_cert_locations(const char *file, const char *path);
 int msgit_opts_set_user_agent(const char *user_agent);
