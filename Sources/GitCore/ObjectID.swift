@@ -12,14 +12,17 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible, Comparable 
         hex = String(decoding: buffer, as: UTF8.self)
     }
 
-    /// Nil unless `hex` is 40 hex digits.
+    /// Nil unless `hex` is 40 hex digits. Checked here, not by libgit2: its parser reports a bad
+    /// string through its per-thread error state, which exists only once libgit2 is initialized.
     public init?(hex: String) {
-        var oid = git_oid()
-        guard hex.utf8.count == 40, git_oid_fromstr(&oid, hex) == 0 else { return nil }
+        guard hex.utf8.count == 40,
+              hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) })
+        else { return nil }
         self.hex = hex.lowercased()
     }
 
     var oid: git_oid {
+        _ = Libgit2.initialized
         var oid = git_oid()
         git_oid_fromstr(&oid, hex)
         return oid

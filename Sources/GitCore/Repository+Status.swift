@@ -81,3 +81,19 @@ extension Repository {
         return Data(bytes: git_blob_rawcontent(blob), count: size)
     }
 }
+
+extension Repository {
+    /// Every stage-0 entry of the index: path and blob.
+    public func indexEntries() throws -> [(path: String, id: ObjectID)] {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "git_repository_index")
+        defer { git_index_free(index) }
+        var entries: [(String, ObjectID)] = []
+        for i in 0..<git_index_entrycount(index) {
+            guard let entry = git_index_get_byindex(index, i)?.pointee, (entry.flags >> 12) & 0x3 == 0,
+                  let path = entry.path else { continue }
+            entries.append((String(cString: path), ObjectID(entry.id)))
+        }
+        return entries
+    }
+}

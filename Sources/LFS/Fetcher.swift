@@ -8,6 +8,8 @@ public struct FetchReport: Sendable {
     public var downloaded = 0
     public var downloadedBytes: Int64 = 0
     public var alreadyPresent = 0
+    /// Objects linked from the shared store (`Fetcher.Options.sharedStore`) without a download.
+    public var fromSharedStore = 0
     /// oid -> reason.
     public var failures: [String: String] = [:]
     public init() {}
@@ -27,11 +29,17 @@ public struct Fetcher: Sendable {
         /// Write a second copy of each fresh download, as it arrives, into this directory (see
         /// `objectDone`); it should be on the file system the caller will move the copy within.
         public var copyDirectory: URL?
+        /// A store shared by many repositories: objects it has are linked from there and not
+        /// downloaded; the others are downloaded into it (each once, whatever other processes fill
+        /// it at the same time) and then linked (`ObjectStore.adopt`).
+        public var sharedStore: ObjectStore?
         public init() {}
     }
 
     let batch: BatchClient
     let downloader: ObjectDownloader
+    /// The repository's own store, which gets every object in the end.
+    public let store: ObjectStore
     let options: Options
     let logger: Logger
 
@@ -44,16 +52,17 @@ public struct Fetcher: Sendable {
         var client = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         client.retry = options.retry
         batch = client
-        var downloader = ObjectDownloader(store: store, http: http, endpoint: endpoint, scope: scope,
+        var downloader = ObjectDownloader(store: options.sharedStore ?? store, http: http, endpoint: endpoint, scope: scope,
                                           maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                           logger: logger)
         downloader.copyDirectory = options.copyDirectory
+        downloader.exclusive = options.sharedStore != nil
+        self.store = store
         self.downloader = downloader
         self.options = options
         self.logger = logger
     }
 
-    public var store: ObjectStore { downloader.store }
 
     /// Brings every object of `pointers` into the store. Never throws for one object: per-object
     /// failures are in the report. Throws for what stops everything: the batch endpoint refusing
@@ -76,6 +85,14 @@ public struct Fetcher: Sendable {
             if store.contains(pointer) {
                 report.alreadyPresent += 1
                 await objectDone?(pointer, nil)
+            } else if let shared = options.sharedStore, shared.contains(pointer) {
+                do {
+                    try store.adopt(pointer, from: shared)
+                    report.fromSharedStore += 1
+                    await objectDone?(pointer, nil)
+                } catch {
+                    report.failures[pointer.oid] = "\(error)"
+                }
             } else {
                 missing.append(pointer)
             }
@@ -135,9 +152,14 @@ public struct Fetcher: Sendable {
                     downloading -= 1
                     switch outcome {
                     case .success(let copy):
-                        report.downloaded += 1
-                        report.downloadedBytes += pointer.size
-                        await objectDone?(pointer, copy)
+                        do {
+                            if let shared = options.sharedStore { try store.adopt(pointer, from: shared) }
+                            report.downloaded += 1
+                            report.downloadedBytes += pointer.size
+                            await objectDone?(pointer, copy)
+                        } catch {
+                            report.failures[pointer.oid] = "\(error)"
+                        }
                         if let copy { unlink(copy.path) }
                     case .failure(let error) where error.kind == .cancelled:
                         throw CancellationError()

@@ -43,6 +43,9 @@ struct ObjectDownloader: Sendable {
     let space: SpaceGuard
     /// Where to write a second copy of each fresh download, if anywhere (see `DownloadCopy`).
     var copyDirectory: URL?
+    /// Every download takes the object's lock, not only resumable ones: for a store several
+    /// processes fill at once, where no object may be downloaded twice.
+    var exclusive = false
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
     /// Segment requests of one object in flight at once.
@@ -68,14 +71,18 @@ struct ObjectDownloader: Sendable {
         let partial = store.partialPath(for: pointer.oid)
         // Small objects come whole into a scratch file of their own and enter the store by an atomic
         // rename: two processes at once cost a download, never the object. Only a partial file
-        // needs a lock.
-        if pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
+        // needs a lock, unless the store is shared: there every object is downloaded once, by
+        // whichever process takes its lock first; the others wait and find it stored.
+        if !exclusive && pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
             return try await downloadWhole(pointer, request: request, progress: progress)
         }
         try Directories.ensure(store.incompletePath)
         let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
-        if store.contains(pointer) { return nil }
+        if store.contains(pointer) {
+            if fileSize(partial) == 0 { PartialFile.remove(partial) }  // the empty lock file of a waiter
+            return nil
+        }
         let have = PartialFile.prefix(partial, size: pointer.size)
         if have == 0 && pointer.size <= Self.wholeLimit {
             defer { PartialFile.remove(partial) }

@@ -93,6 +93,56 @@ public struct ObjectStore: Sendable {
         }
     }
 
+    /// Makes an object of `shared` (a store many repositories share) one of this store's too: a hard
+    /// link (stored objects are never written, so one file can serve every repository), or a copy
+    /// where the two are on different file systems. Nothing happens when this store has it.
+    public func adopt(_ pointer: Pointer, from shared: ObjectStore) throws {
+        guard !contains(pointer) else { return }
+        try Directories.ensure(objectDirectoryPath(pointer.oid))
+        let source = shared.objectPath(pointer.oid)
+        if link(source, objectPath(pointer.oid)) == 0 || errno == EEXIST { return }
+        guard errno == EXDEV || errno == EMLINK else {
+            throw LFSError(.io, "cannot link \(pointer.oid) from the shared store: \(String(cString: strerror(errno)))")
+        }
+        let scratch = try scratchFile(pointer.oid)
+        do {
+            try copyFile(from: URL(fileURLWithPath: source), to: scratch, mode: 0o644)
+            try insert(verified: scratch, for: pointer)
+        } catch {
+            unlink(scratch.path)
+            throw error
+        }
+    }
+
+    /// Every object file in the store (`objects/xx/yy/<oid>`), by oid, with its size.
+    public func objects() -> [(oid: String, size: Int64)] {
+        let base = rootPath + "/objects"
+        var found: [(String, Int64)] = []
+        let fm = FileManager.default
+        for first in (try? fm.contentsOfDirectory(atPath: base)) ?? [] where first.count == 2 {
+            for second in (try? fm.contentsOfDirectory(atPath: "\(base)/\(first)")) ?? [] where second.count == 2 {
+                for name in (try? fm.contentsOfDirectory(atPath: "\(base)/\(first)/\(second)")) ?? [] {
+                    guard Pointer.isValidOID(name), name.hasPrefix(first + second),
+                          let size = fileSize(atPath: "\(base)/\(first)/\(second)/\(name)") else { continue }
+                    found.append((name, size))
+                }
+            }
+        }
+        return found.sorted { $0.0 < $1.0 }
+    }
+
+    /// Removes an object from this store (not from a shared store it may be linked to).
+    public func remove(_ oid: String) throws {
+        guard unlink(objectPath(oid)) == 0 || errno == ENOENT else {
+            throw LFSError(.io, "cannot remove \(oid): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Whether the object's SHA-256 and size still match its name.
+    public func verify(_ pointer: Pointer) throws -> Bool {
+        try pointer.matchesContent(of: path(for: pointer.oid))
+    }
+
     /// A file's SHA-256 (lowercase hex) and size, reading it once.
     static func digest(of file: URL) throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()

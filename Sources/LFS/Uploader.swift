@@ -79,29 +79,57 @@ public struct Uploader: Sendable {
             guard fileSize(source) == item.pointer.size else {
                 throw LFSError(.integrity, "\(item.path): the file changed since it was hashed; nothing was pushed")
             }
+            try await Self.checkLinked(item, source: source)
             work.append((item, answer))
         }
         let tracker = ProgressTracker(files: work.count, bytes: work.reduce(0) { $0 + $1.0.pointer.size }, sink: progress)
         tracker.send()
-        try await withThrowingTaskGroup(of: Int64.self) { group in
+        // One failed upload does not cancel the others: FoundationNetworking can crash the process
+        // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
+        // first failure is thrown once the uploads under way have ended, and no new one starts.
+        var failure: (any Error)?
+        await withTaskGroup(of: Result<Int64, any Error>.self) { group in
             var pending = work[...]
             func addNext() {
-                guard let (item, answer) = pending.popFirst() else { return }
+                guard failure == nil, let (item, answer) = pending.popFirst() else { return }
                 group.addTask { [self] in
-                    try await transfer(item, answer, tracker: tracker)
-                    tracker.fileDone(item.pointer)
-                    return item.pointer.size
+                    do {
+                        try await transfer(item, answer, tracker: tracker)
+                        tracker.fileDone(item.pointer)
+                        return .success(item.pointer.size)
+                    } catch {
+                        return .failure(error)
+                    }
                 }
             }
             for _ in 0..<jobs { addNext() }
-            while let bytes = try await group.next() {
-                report.uploaded += 1
-                report.uploadedBytes += bytes
+            while let outcome = await group.next() {
+                switch outcome {
+                case .success(let bytes):
+                    report.uploaded += 1
+                    report.uploadedBytes += bytes
+                case .failure(let error):
+                    if failure == nil { failure = error }
+                }
                 addNext()
             }
         }
+        if let failure { throw failure }
         logger.info("LFS: uploaded \(report.uploaded) objects, \(report.alreadyOnServer) already on the server")
         return report
+    }
+
+    /// A stored object with more than one name (a protected link into a work tree, a shared store)
+    /// could have been written through another name: it is hashed again before it is published. An
+    /// object with one name was verified when it entered the store.
+    static func checkLinked(_ item: UploadItem, source: URL) async throws {
+        var st = stat()
+        guard stat(source.path, &st) == 0, st.st_nlink > 1 else { return }
+        let pointer = item.pointer
+        guard try await BlockingWork.run({ try pointer.matchesContent(of: source) }) else {
+            throw LFSError(.integrity, "\(item.path): the stored LFS object \(pointer.oid.prefix(12)) no longer matches "
+                + "its oid (written through a linked work-tree file?); nothing was pushed")
+        }
     }
 
     private func transfer(_ item: UploadItem, _ answer: BatchObject, tracker: ProgressTracker) async throws {
@@ -112,6 +140,7 @@ public struct Uploader: Sendable {
         guard let upload = answer.action("upload", margin: 0), let source = item.source else {
             throw LFSError(.server, "\(item.path): the LFS server gave no usable upload action")
         }
+
         var request = try ActionRequest.make(upload, method: "PUT", endpoint: endpoint, scope: scope)
         if request.value(forHTTPHeaderField: "Content-Type") == nil {
             request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")

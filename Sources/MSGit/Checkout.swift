@@ -42,8 +42,7 @@ extension GitClient {
                 guard options.enabled, !pending.isEmpty, let url = repository.config("remote.\(remote).url"),
                       let remoteURL = try? RemoteURL(url) else { return (switched, nil) }
                 return (switched, try LFSPass.plan(repository: repository, remoteName: remote, remoteURL: remoteURL,
-                                                   filter: LFSPass.pathFilter(options, repository: repository),
-                                                   only: pending))
+                                                   options: options, only: pending))
             }
             var summary = LFSSummary()
             if let plan {
@@ -113,12 +112,14 @@ struct CheckoutTarget {
         guard let revision, !revision.isEmpty else {
             throw MSGitError(.invalidArgument, "name a branch, tag or commit to check out")
         }
+        // Branches by their exact names (not revision expressions: "main~1" is no branch).
         let short = revision.hasPrefix("refs/heads/") ? String(revision.dropFirst(11)) : revision
-        if let commit = repository.commit(for: "refs/heads/\(short)") {
+        if repository.resolve("refs/heads/\(short)") != nil, let commit = repository.commit(for: "refs/heads/\(short)") {
             return CheckoutTarget(kind: .branch(short), commit: commit)
         }
-        if let tracking = repository.trackingReference(remote: remote, for: "refs/heads/\(short)"),
-           let commit = repository.commit(for: tracking) {
+        if Refspec("refs/heads/\(short):refs/heads/\(short)", fetch: false) != nil,
+           let tracking = repository.trackingReference(remote: remote, for: "refs/heads/\(short)"),
+           repository.resolve(tracking) != nil, let commit = repository.commit(for: tracking) {
             return CheckoutTarget(kind: .newBranch(short, upstream: (remote, "refs/heads/\(short)")), commit: commit)
         }
         if let commit = repository.commit(for: "refs/tags/\(revision)") ?? repository.commit(for: revision) {

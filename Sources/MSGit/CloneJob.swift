@@ -91,8 +91,7 @@ struct CloneJob: Sendable {
             isEmptyRepository: target == .empty, receivedObjects: fetched.progress.receivedObjects,
             receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
         guard !options.bare, options.lfs.enabled, target != .empty else { return (result, nil) }
-        let filter = LFSPass.pathFilter(options.lfs, repository: repository)
-        return (result, try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url, filter: filter))
+        return (result, try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url, options: options.lfs))
     }
 
     enum CheckoutTarget: Equatable {

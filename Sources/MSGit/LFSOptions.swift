@@ -1,7 +1,7 @@
 import Foundation
 import LFS
 
-/// How clone and `lfs pull` treat Git LFS files.
+/// How clone, pull, checkout and `lfs pull` treat Git LFS files.
 public struct LFSOptions: Sendable {
     /// Resolve LFS files at all (clone's `--no-lfs` turns this off: pointers stay).
     public var enabled = true
@@ -14,11 +14,23 @@ public struct LFSOptions: Sendable {
     /// The largest segment of a resumable download (objects over 8 MiB come in segments); see
     /// `Fetcher.Options.segmentSize`.
     public var segmentSize: Int64 = 4 << 20
+    /// Work-tree files are hard links to their stored objects, made read-only: one copy on disk
+    /// (see `WorkTree.Placement.hardLink`; `unprotect` makes a file writable). Without it, a file is
+    /// a copy-on-write clone of its object where the file system can make one, else a copy.
+    public var link = false
+    /// A content-addressed store shared by many repositories (git-lfs's layout: `objects/`,
+    /// `incomplete/`, `tmp/`): objects come from it when it has them, are downloaded into it once
+    /// otherwise, and the repository's `.git/lfs/objects` gets hard links to them (copies across
+    /// file systems). Default: the repository's `lfs.storage` setting, as git-lfs reads it.
+    public var storage: URL?
 
-    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8) {
+    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8,
+                link: Bool = false, storage: URL? = nil) {
         self.enabled = enabled
         self.include = include
         self.exclude = exclude
         self.jobs = jobs
+        self.link = link
+        self.storage = storage
     }
 }

@@ -22,11 +22,14 @@ struct LFSPass: Sendable {
         var excluded: Int
         var endpoint: URL?
         var gitDirectory: URL
+        /// The shared object store, if the options or the repository's `lfs.storage` name one.
+        var sharedStorage: URL?
     }
 
-    /// The plan for HEAD's LFS files that `filter` allows, or for those of them in `only`.
-    static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, filter: PathFilter,
+    /// The plan for HEAD's LFS files that the options' patterns allow, or for those of them in `only`.
+    static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, options: LFSOptions,
                      only: Set<String>? = nil) throws -> Plan {
+        let filter = pathFilter(options, repository: repository)
         var files: [LFSFile] = []
         var excluded = 0
         if repository.commit(for: "HEAD") != nil, only?.isEmpty != true {
@@ -42,7 +45,17 @@ struct LFSPass: Sendable {
         }
         return Plan(files: files, excluded: excluded,
                     endpoint: endpoint(repository: repository, remoteName: remoteName, remoteURL: remoteURL),
-                    gitDirectory: repository.gitDirectory)
+                    gitDirectory: repository.gitDirectory, sharedStorage: sharedStorage(options, repository: repository))
+    }
+
+    /// The shared store: the one given, else `lfs.storage` from the repository's configuration
+    /// (relative to its git directory, as git-lfs reads it).
+    static func sharedStorage(_ options: LFSOptions, repository: Repository) -> URL? {
+        if let storage = options.storage { return storage }
+        guard let configured = repository.config("lfs.storage"), !configured.isEmpty else { return nil }
+        let expanded = NSString(string: configured).expandingTildeInPath
+        return expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded)
+            : repository.gitDirectory.appendingPathComponent(expanded)
     }
 
     /// Which LFS files to fetch: the patterns given, else those git-lfs reads from the repository's
@@ -75,7 +88,7 @@ struct LFSPass: Sendable {
         summary.files = plan.files.count
         summary.filesExcluded = plan.excluded
         let store = ObjectStore(gitDirectory: plan.gitDirectory)
-        let workTree = WorkTree(root: directory, store: store)
+        let workTree = WorkTree(root: directory, store: store, placement: options.link ? .hardLink : .copy)
         var pending = plan.files.filter { workTree.state(of: $0) == .pointer }
         // Content behind a pointer extension needs that extension's smudge program.
         for file in pending where !file.pointer.extensions.isEmpty {
@@ -95,9 +108,13 @@ struct LFSPass: Sendable {
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize
-        // Each fresh download is also written beside the store as it arrives, to be moved into the
-        // work tree once its object verified (the same file system as the work tree, normally).
-        fetchOptions.copyDirectory = store.tmpDirectory
+        fetchOptions.sharedStore = plan.sharedStorage.map { ObjectStore(root: $0) }
+        // Where work-tree files cannot share the stored object's data (no links, no clones), each
+        // fresh download is also written beside the store as it arrives, to be moved into the work
+        // tree once its object verified, rather than copied from the store afterwards.
+        if !options.link, !workTree.clonesFromStore() {
+            fetchOptions.copyDirectory = store.tmpDirectory
+        }
         let fetcher = Fetcher(endpoint: endpoint, scope: lfsScope(for: endpoint), store: store, http: http,
                               options: fetchOptions, logger: client.logger)
         client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")

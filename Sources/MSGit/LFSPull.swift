@@ -29,8 +29,7 @@ extension GitClient {
                 guard let root = repository.workingDirectory else {
                     throw MSGitError(.invalidArgument, "'\(directory.path)' is a bare repository: lfs pull needs a work tree")
                 }
-                let filter = LFSPass.pathFilter(options, repository: repository)
-                return (try LFSPass.plan(repository: repository, remoteName: remote, remoteURL: loaded.url, filter: filter), root)
+                return (try LFSPass.plan(repository: repository, remoteName: remote, remoteURL: loaded.url, options: options), root)
             }
             let reporter = ProgressReporter(progress)
             let pass = LFSPass(client: self, directory: root, remoteName: remote, remoteURL: loaded.url,

@@ -18,11 +18,20 @@ public struct MirrorOptions: Sendable {
     /// Push each mirror (refs and LFS objects) to a URL made from this template, with `{host}`,
     /// `{ns}` and `{name}` replaced (e.g. `https://gitlab.internal/mirrors/{ns}/{name}.git`).
     public var pushTo: String?
+    /// Where the mirrors' LFS objects live once for all of them (`LFSOptions.storage`), each
+    /// mirror's `lfs/objects` holding hard links: forks and fine-tunes that share weights store
+    /// them once. Default (nil): `<into>/.lfs-storage`. `sharedLFSStorage` false keeps every
+    /// mirror's objects its own.
+    public var lfsStorage: URL?
+    public var sharedLFSStorage = true
 
-    public init(lfs: LFSScope = .all, lfsJobs: Int = 4, pushTo: String? = nil) {
+    public init(lfs: LFSScope = .all, lfsJobs: Int = 4, pushTo: String? = nil, lfsStorage: URL? = nil,
+                sharedLFSStorage: Bool = true) {
         self.lfs = lfs
         self.lfsJobs = lfsJobs
         self.pushTo = pushTo
+        self.lfsStorage = lfsStorage
+        self.sharedLFSStorage = sharedLFSStorage
     }
 }
 
@@ -85,6 +94,9 @@ extension GitClient {
                 if !plan.pointers.isEmpty, let endpoint = plan.endpoint {
                     var fetchOptions = Fetcher.Options()
                     fetchOptions.jobs = options.lfsJobs
+                    if options.sharedLFSStorage {
+                        fetchOptions.sharedStore = ObjectStore(root: options.lfsStorage ?? root.appendingPathComponent(".lfs-storage"))
+                    }
                     let fetcher = Fetcher(endpoint: endpoint,
                                           scope: lfsScope(for: endpoint, remoteURL: url, credential: credential,
                                                           secrets: secrets),

@@ -52,7 +52,7 @@ extension GitClient {
                 let pending = PendingLFS.read(repository.gitDirectory)
                 guard options.enabled, !pending.isEmpty else { return (moved, nil) }
                 return (moved, try LFSPass.plan(repository: repository, remoteName: upstream.remote, remoteURL: loaded.url,
-                                                filter: LFSPass.pathFilter(options, repository: repository), only: pending))
+                                                options: options, only: pending))
             }
             var summary = LFSSummary()
             if let plan {

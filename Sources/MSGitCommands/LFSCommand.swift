@@ -6,5 +6,6 @@ struct LFSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lfs",
         abstract: "Git LFS without git-lfs.",
-        subcommands: [LFSPullCommand.self, LFSLsFilesCommand.self])
+        subcommands: [LFSPullCommand.self, LFSLsFilesCommand.self, LFSFsckCommand.self, LFSPruneCommand.self,
+                      LFSDiskUsageCommand.self, LFSUnprotectCommand.self])
 }

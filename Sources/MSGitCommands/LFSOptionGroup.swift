@@ -17,6 +17,14 @@ struct LFSOptionGroup: ParsableArguments {
     @Option(name: [.short, .long], help: "LFS downloads at once.")
     var jobs = 8
 
+    @Flag(help: ArgumentHelp("Make LFS files read-only hard links to their stored objects: one copy on disk "
+                             + "('msgit lfs unprotect <file>' before editing one)."))
+    var link = false
+
+    @Option(help: ArgumentHelp("A store of LFS objects shared by repositories (default: MSGIT_LFS_STORAGE, else "
+                               + "the repository's lfs.storage): objects in it are not downloaded again.", valueName: "dir"))
+    var lfsStorage: String?
+
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
     }
@@ -24,8 +32,10 @@ struct LFSOptionGroup: ParsableArguments {
     /// The options; LFS is off when `enabled` is false or GIT_LFS_SKIP_SMUDGE is set, as git-lfs's
     /// smudge filter skips then (scripts written for git-lfs set it to leave pointers).
     func options(enabled: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) -> LFSOptions {
-        LFSOptions(enabled: enabled && !Self.skipSmudge(environment), include: PathFilter.patterns(include),
-                   exclude: PathFilter.patterns(exclude), jobs: jobs)
+        let storage = lfsStorage ?? environment["MSGIT_LFS_STORAGE"].flatMap { $0.isEmpty ? nil : $0 }
+        return LFSOptions(enabled: enabled && !Self.skipSmudge(environment), include: PathFilter.patterns(include),
+                          exclude: PathFilter.patterns(exclude), jobs: jobs, link: link,
+                          storage: storage.map { URL(fileURLWithPath: $0, isDirectory: true) })
     }
 
     /// GIT_LFS_SKIP_SMUDGE read as git-lfs reads a boolean: 1, true, yes or on.

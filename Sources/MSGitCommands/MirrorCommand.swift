@@ -41,6 +41,10 @@ struct MirrorCommand: AsyncParsableCommand {
                                valueName: "url-template"))
     var pushTo: String?
 
+    @Option(help: ArgumentHelp("Keep the mirrors' LFS objects once, here, linked into each mirror (default: "
+                               + "<into>/.lfs-storage; 'none': each mirror keeps its own).", valueName: "dir"))
+    var lfsStorage: String?
+
     @Option(help: ArgumentHelp("Mirror only shard I of N (0 <= I < N).", valueName: "I/N"))
     var shard: Shard?
 
@@ -63,7 +67,9 @@ struct MirrorCommand: AsyncParsableCommand {
             entries.entries = entries.shard(shard.index, of: shard.count)
         }
         let client = global.makeClient()
-        let options = MirrorOptions(lfs: lfs, pushTo: pushTo)
+        let options = MirrorOptions(lfs: lfs, pushTo: pushTo,
+                                    lfsStorage: lfsStorage.flatMap { $0 == "none" ? nil : URL(fileURLWithPath: $0) },
+                                    sharedLFSStorage: lfsStorage != "none")
         let reportFile = try report.map(ReportFile.init)
         let root = URL(fileURLWithPath: into, isDirectory: true)
         global.say("Mirroring \(entries.entries.count) repositories into \(root.path)")

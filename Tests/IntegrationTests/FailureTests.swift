@@ -148,9 +148,10 @@ import Testing
         let dir = Paths.scratch("cancel") + "/repo"
         let client = GitClient(credentials: .token(hub.token))
         let task = Task { try await client.clone(repo.url, into: URL(fileURLWithPath: dir)) }
-        // Wait (without the concurrency pool, which other tests keep busy) for the LFS download.
+        // Wait (without the concurrency pool, which other tests keep busy) for the LFS download:
+        // up to 30 s, for a machine busy with the rest of the suite.
         let started = await Task.detached { () -> Bool in
-            for _ in 0..<1000 {
+            for _ in 0..<3000 {
                 if let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete"),
                    names.contains(where: { Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") > 0 }) { return true }
                 usleep(10_000)

@@ -90,7 +90,7 @@ import Testing
         // Task.sleep: other tests keep the concurrency pool busy and a sleeping task may wake late.)
         let pid = try Spawn.start([Paths.msgit, "-C", dir, "lfs", "pull", "-I", "model.safetensors", "-q"], env: hub.env)
         var had: Int64 = 0
-        for _ in 0..<1000 {
+        for _ in 0..<3000 {
             had = Spawn.partialPrefix(partial)
             if had >= Int64(size / 3) { break }
             usleep(10_000)

@@ -144,11 +144,12 @@ import Testing
         let root = Paths.scratch("mirrors")
         let env = hub.env.merging(["HOME": Shell.emptyHome]) { $1 }
         let killed = try Spawn.start([Paths.msgit, "mirror", "-q", "--manifest", list, "--into", root], env: env)
-        let mirror = Self.mirrorPath(slow.name, in: root)
+        // Downloads land in the store the mirrors share (<into>/.lfs-storage), then are linked.
+        let incomplete = root + "/.lfs-storage/incomplete"
         var sawPartial = false
         for _ in 0..<2000 {
-            if let names = try? FileManager.default.contentsOfDirectory(atPath: mirror + "/lfs/incomplete"),
-               names.contains(where: { Spawn.size("\(mirror)/lfs/incomplete/\($0)") > 0 }) {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: incomplete),
+               names.contains(where: { Spawn.size("\(incomplete)/\($0)") > 0 }) {
                 sawPartial = true
                 break
             }

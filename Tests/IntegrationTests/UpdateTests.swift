@@ -256,7 +256,7 @@ import Testing
         let oid = try Fixtures.oid(of: "model.safetensors", in: repo.worktree)
 
         let pid = try Spawn.start([Paths.msgit, "-C", dir, "pull", "-q"], env: hub.env)
-        for _ in 0..<1000 where Spawn.partialPrefix("\(dir)/.git/lfs/incomplete/\(oid).part") < 4 << 20 { usleep(10_000) }
+        for _ in 0..<3000 where Spawn.partialPrefix("\(dir)/.git/lfs/incomplete/\(oid).part") < 4 << 20 { usleep(10_000) }
         kill(pid, SIGKILL)
         _ = Spawn.wait(pid)
         #expect(Files.read(dir + "/model.safetensors").hasPrefix("version "), "killed mid-download: still the pointer")
