@@ -11,6 +11,9 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   3. one 1 GiB LFS object: msgit lfs pull vs git lfs pull vs curl to a file.
   4. 1,000 LFS files of 16 KiB: msgit lfs pull vs git lfs pull.
   5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
+  6. one copy of each weight: disk used by the model clone of scenario 1 (msgit's default: copies on
+     ext4, reflinks on an XFS loop image where root may mount one; --link; git + git-lfs), the clone
+     time with --link, and a second clone whose objects are already in a shared store (--lfs-storage).
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
 writeback of an earlier one, and with earlier runs' trees out of the way in a way that does not slow
@@ -51,6 +54,7 @@ class Bench:
         self.args = args
         self.work = tempfile.mkdtemp(prefix="msgit-bench-", dir=args.workdir)
         self.rows = []
+        self.disk_rows = []
         self.msgit = args.msgit
 
     # Environment ---------------------------------------------------------------------------------
@@ -75,6 +79,7 @@ class Bench:
                     "XDG_CONFIG_HOME": os.path.join(home, ".config"), "TMPDIR": tmp}
 
     def stop(self):
+        self.unmount_xfs()
         hubmod.stop(os.path.join(self.work, "hub"))
         if not self.args.keep:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -199,11 +204,7 @@ class Bench:
     # Scenarios -----------------------------------------------------------------------------------
     def scenario1(self):
         print("1. model repository clone", flush=True)
-        files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
-                 ("model-00002.safetensors", self.size(128 * MIB, 2 * MIB)),
-                 ("tokenizer.json", self.size(2 * MIB, 64 << 10))]
-        files += [(f"shards/part-{i:03}.bin", 64 << 10) for i in range(self.size(200, 10))]
-        url = self.lfs_repo("bench/model", files)
+        url = self.lfs_repo("bench/model", self.model_files())
         target = self.fresh("s1")
         rm = lambda: self.discard(target)
         # Each run deletes the tree of the one before (206 files, deleted at once: see discard).
@@ -289,6 +290,86 @@ class Bench:
         self.row(5, f"mirror rerun, per repository ({len(urls)})", per_repo, (git_rerun[0] / len(urls), git_rerun[1]),
                  "git fetch + lfs fetch --all", "<= 0.2 s")
 
+    def scenario6(self):
+        print("6. one copy of each weight: disk used and clone time", flush=True)
+        url = f"{self.hub['url']}/bench/model.git"
+        if "bench/model" not in self.done:
+            url = self.lfs_repo("bench/model", self.model_files())
+        model = sum(size for _, size in self.model_files())
+        target = self.fresh("s6")
+        rm = lambda: self.discard(target)
+        # Disk: the file system's free space before and after one clone (after sync), so that hard
+        # links and shared extents count once, as they take space; `du` would count a reflink twice.
+        disk = [("msgit clone (copies: ext4)", [self.msgit, "clone", "-q", url, target], target),
+                ("msgit clone --link", [self.msgit, "clone", "-q", "--link", url, target], target),
+                ("git clone (git-lfs)", ["git", "clone", "-q", url, target], target)]
+        xfs = self.mount_xfs()
+        if xfs:
+            on_xfs = os.path.join(xfs, "s6")
+            disk.insert(1, ("msgit clone (reflinks: XFS)", [self.msgit, "clone", "-q", url, on_xfs], on_xfs))
+        else:
+            print("   (no XFS loop image: needs root, mkfs.xfs and loop mounts; the reflink row is left out)")
+        for what, command, path in disk:
+            self.discard(path)
+            used = self.disk_used(command, path)
+            self.disk_rows.append({"what": what, "bytes": used, "model_bytes": model, "ratio": used / model})
+            print(f"  disk: {what:<36} {used / MIB:8.1f} MiB = {used / model:5.2f} x the model's {model / MIB:.1f} MiB",
+                  flush=True)
+            self.discard(path)
+        self.unmount_xfs()
+        linked = self.measure([self.msgit, "clone", "-q", "--link", url, target], prepare=rm, settle=True)
+        git = self.measure(["git", "clone", "-q", url, target], prepare=rm, settle=True)
+        # A second clone of a model whose objects are already in the machine's store.
+        store = os.path.join(self.work, "runs", "s6-store")
+        self.discard(store)
+        first = self.fresh("s6-first")
+        sh([self.msgit, "clone", "-q", "--lfs-storage", store, url, first], env=self.env)
+        shared = self.measure([self.msgit, "clone", "-q", "--lfs-storage", store, url, target], prepare=rm,
+                              settle=True)
+        self.row(6, "model clone --link", linked, git, "git clone (git-lfs)", "<= 0.35, disk <= 1.05 x model")
+        self.row(6, "second clone, shared store", shared, git, "git clone (git-lfs)", "<= 0.1")
+
+    def model_files(self):
+        files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
+                 ("model-00002.safetensors", self.size(128 * MIB, 2 * MIB)),
+                 ("tokenizer.json", self.size(2 * MIB, 64 << 10))]
+        return files + [(f"shards/part-{i:03}.bin", 64 << 10) for i in range(self.size(200, 10))]
+
+    def disk_used(self, command, path):
+        """Bytes the file system holding `path` lost to one run of `command` (after sync)."""
+        parent = os.path.dirname(path)
+        os.makedirs(parent, exist_ok=True)
+        free = lambda: (subprocess.run(["sync"]), os.statvfs(parent))[1]
+        before = free()
+        full = dict(os.environ)
+        full.update(self.env)
+        subprocess.run(command, env=full, check=True, capture_output=True)
+        after = free()
+        return (before.f_bfree - after.f_bfree) * before.f_frsize
+
+    def mount_xfs(self):
+        """An XFS file system on a loop device (XFS shares extents), or None where this machine
+        does not allow one."""
+        if os.getuid() != 0 or shutil.which("mkfs.xfs") is None:
+            return None
+        image, mount = os.path.join(self.work, "xfs.img"), os.path.join(self.work, "xfs")
+        os.makedirs(mount, exist_ok=True)
+        with open(image, "wb") as f:
+            f.truncate(max(1 << 30, 3 * sum(size for _, size in self.model_files())))
+        if subprocess.run(["mkfs.xfs", "-q", "-f", image], capture_output=True).returncode != 0 or \
+                subprocess.run(["mount", "-o", "loop", image, mount], capture_output=True).returncode != 0:
+            os.remove(image)
+            return None
+        self.xfs = (image, mount)
+        return mount
+
+    def unmount_xfs(self):
+        if getattr(self, "xfs", None):
+            image, mount = self.xfs
+            subprocess.run(["umount", mount], capture_output=True)
+            os.remove(image)
+            self.xfs = None
+
     def done_repos(self):
         return [name for name in ["bench/model", "bench/code", "bench/big", "bench/many"] if name in self.done]
 
@@ -317,6 +398,12 @@ class Bench:
             lines.append(f"| {r['scenario']} | {r['what']} | {r['msgit_s']:.3f} s | {r['msgit_rss_mib']:.0f} MiB | "
                          f"{r['peer']} | {r['peer_s']:.3f} s | {r['peer_rss_mib']:.0f} MiB | {r['ratio']:.2f} | "
                          f"{r['target'] or ''} |")
+        if self.disk_rows:
+            lines += ["", "| # | disk used by one model clone | bytes | x the model's size | target |",
+                      "| --- | --- | --- | --- | --- |"]
+            for r in self.disk_rows:
+                target = "<= 1.05" if "--link" in r["what"] else ""
+                lines.append(f"| 6 | {r['what']} | {r['bytes'] / MIB:.1f} MiB | {r['ratio']:.2f} | {target} |")
         header = (f"Run {time.strftime('%Y-%m-%d %H:%M')} UTC on {machine['cpu']}, {machine['cores']} cores, "
                   f"{machine['memory_mib']} MiB, Linux {machine['kernel']}; {machine['msgit']}, {machine['git']}, "
                   f"{machine['git-lfs']}, {machine['curl']}; median of {self.args.runs} runs after a warm-up"
@@ -326,7 +413,7 @@ class Bench:
             f.write(text)
         record = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine,
                   "settings": {"runs": self.args.runs, "tiny": self.args.tiny, "only": self.args.only},
-                  "rows": self.rows}
+                  "rows": self.rows, "disk": self.disk_rows}
         with open(os.path.join(self.args.out, "results.json"), "w") as f:
             json.dump(record, f, indent=2)
         if self.args.record:
@@ -344,7 +431,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--only", default="1,2,3,4,5")
+    parser.add_argument("--only", default="1,2,3,4,5,6")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmark-results"))
     parser.add_argument("--msgit", default=None, help="the msgit binary (default: a release build)")
     parser.add_argument("--workdir", default=None)
@@ -363,7 +450,7 @@ def main():
         for n in [int(x) for x in args.only.split(",")]:
             getattr(bench, f"scenario{n}")()
             bench.empty_trash()
-            bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-"}[n])
+            bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-", 6: "bench/model"}[n])
         bench.write()
     finally:
         bench.stop()
