@@ -25,6 +25,20 @@ public final class HTTPClient: Sendable {
         public var headers: [String: String]
         public var body: Data
         public var url: URL?
+        /// From sending the request to the answer's headers (a download task's is not measured).
+        public var wait: Duration?
+        /// From sending the request to the end of the answer.
+        public var elapsed: Duration?
+
+        public init(status: Int, headers: [String: String] = [:], body: Data = Data(), url: URL? = nil,
+                    wait: Duration? = nil, elapsed: Duration? = nil) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.url = url
+            self.wait = wait
+            self.elapsed = elapsed
+        }
 
         public func header(_ name: String) -> String? {
             headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
@@ -45,6 +59,8 @@ public final class HTTPClient: Sendable {
     public let idleTimeout: Duration
     /// Tasks running at once per origin: no more than libcurl gives each host connections.
     private let slots: ConnectionLimiter
+    /// The round trip to each origin, from the answers' waits.
+    public let roundTrips = RoundTrips()
 
     public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
         let configuration = URLSessionConfiguration.ephemeral
@@ -125,13 +141,17 @@ public final class HTTPClient: Sendable {
         try Task.checkCancellation()
         let origin = task.originalRequest?.url.flatMap(Origin.init)
         try await slots.acquire(origin)
-        defer { slots.release(origin) }
+        defer {
+            slots.release(origin)
+            if let origin, let wait = state.wait { roundTrips.record(wait, for: origin) }
+        }
         register()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
                 // If the task was cancelled in between, onCancel has already finished the state and
                 // this resumes at once; the URLSession task is then never started.
                 guard state.setContinuation(continuation) else { return }
+                state.markStarted()
                 task.resume()
                 Self.watch(task, state: state, idle: idleTimeout, progress: progress, reportSent: sent)
             }

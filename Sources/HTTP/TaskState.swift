@@ -26,6 +26,9 @@ extension HTTPClient {
             var result: Result<Response, any Error>?
             var reason: Reason?
             var tooLarge = false
+            var started: ContinuousClock.Instant?
+            /// From the task's start to its answer's headers.
+            var wait: Duration?
         }
         private let inner = Mutex(Inner())
         let limit: Int
@@ -64,9 +67,21 @@ extension HTTPClient {
             finish(error: Failure.cancelled)
         }
 
-        func received(_ response: URLResponse) {
-            inner.withLock { $0.response = response as? HTTPURLResponse }
+        /// The task is about to be resumed: its wait for an answer starts now.
+        func markStarted() {
+            inner.withLock { $0.started = .now }
         }
+
+        func received(_ response: URLResponse) {
+            let now = ContinuousClock.now
+            inner.withLock { s in
+                s.response = response as? HTTPURLResponse
+                if s.wait == nil, let started = s.started { s.wait = now - started }
+            }
+        }
+
+        /// How long the answer's headers took, once they came.
+        var wait: Duration? { inner.withLock { $0.wait } }
 
         /// False when the body passed the limit (the task is then cancelled).
         func append(_ data: Data) -> Bool {
@@ -81,11 +96,12 @@ extension HTTPClient {
         }
 
         func finish(response: URLResponse? = nil, error: (any Error)?) {
+            let now = ContinuousClock.now
             let (continuation, result): (CheckedContinuation<Response, any Error>?, Result<Response, any Error>?) =
                 inner.withLock { s in
                     guard s.result == nil else { return (nil, nil) }
                     if let response = response as? HTTPURLResponse { s.response = response }
-                    let outcome = Self.outcome(s, error: error)
+                    let outcome = Self.outcome(s, error: error, elapsed: s.started.map { now - $0 })
                     s.result = outcome
                     let c = s.continuation
                     s.continuation = nil
@@ -94,11 +110,12 @@ extension HTTPClient {
             if let continuation, let result { continuation.resume(with: result) }
         }
 
-        private static func outcome(_ s: Inner, error: (any Error)?) -> Result<Response, any Error> {
+        private static func outcome(_ s: Inner, error: (any Error)?, elapsed: Duration?) -> Result<Response, any Error> {
             func wrap(_ http: HTTPURLResponse, _ body: Data) -> Response {
                 var headers: [String: String] = [:]
                 for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
-                return Response(status: http.statusCode, headers: headers, body: body, url: http.url)
+                return Response(status: http.statusCode, headers: headers, body: body, url: http.url, wait: s.wait,
+                                elapsed: elapsed)
             }
             switch s.reason {
             case .timeout(let seconds): return .failure(Failure.timeout(seconds: seconds))

@@ -19,11 +19,13 @@ public struct FetchReport: Sendable {
 /// downloads at a time; objects already in the store are never asked for.
 public struct Fetcher: Sendable {
     public struct Options: Sendable {
-        /// Downloads at once.
-        public var jobs = 8
+        /// Downloads at once; nil: sized to the round trip to the storage host as the answers
+        /// show it, from 8 to 64 (`InFlight.transfers`).
+        public var jobs: Int?
         /// The largest `Range` segment of a resumable download (objects over 8 MiB are segmented).
-        /// `ObjectDownloader.window` segments are in flight per object, and their bytes may wait in
-        /// memory while the disk catches up: this bounds memory, not just request sizes.
+        /// Up to `InFlight.segmentMemory` bytes of segments are in flight per object, and their
+        /// bytes may wait in memory while the disk catches up: this bounds memory, not just
+        /// request sizes.
         public var segmentSize: Int64 = 4 << 20
         public var retry = RetryPolicy()
         /// Write a second copy of each fresh download, as it arrives, into this directory (see
@@ -70,7 +72,8 @@ public struct Fetcher: Sendable {
     ///
     /// Batch requests (100 objects each) are pipelined with the downloads, as git-lfs does: the
     /// next batch is asked for while the objects of the last one download, so a slow batch API
-    /// does not leave the connections idle.
+    /// does not leave the connections idle; when many downloads are in flight (a long round
+    /// trip), two batch requests are.
     ///
     /// `objectDone` is called as each object is in the store, with the verified copy written
     /// beside it when `copyDirectory` asked for one, which the callback may move elsewhere and
@@ -105,7 +108,13 @@ public struct Fetcher: Sendable {
 
         let size = BatchClient.maxObjectsPerRequest
         let chunks = stride(from: 0, to: missing.count, by: size).map { Array(missing[$0..<min($0 + size, missing.count)]) }
-        let jobs = max(1, options.jobs)
+        let http = downloader.http
+        /// Downloads at once: fixed, or as the round trip to the storage host calls for now.
+        func jobs(for answer: BatchObject?) -> Int {
+            if let fixed = options.jobs { return max(1, fixed) }
+            let storage = answer?.actions?["download"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
+            return InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage))
+        }
         enum Done: Sendable {
             case batch([Pointer], [BatchObject])
             case object(Pointer, Result<URL?, LFSError>)
@@ -114,18 +123,23 @@ public struct Fetcher: Sendable {
             var queue: [(Pointer, BatchObject)] = []
             var head = 0
             var nextChunk = 0
-            var batchInFlight = false
+            var batchesInFlight = 0
             var downloading = 0
-            /// One batch request at a time, and only while fewer than a batch's worth of objects wait.
+            var limit = jobs(for: nil)
+            /// A batch request while the objects waiting and coming are fewer than a batch's worth,
+            /// or than two rounds of downloads; at most two at once.
             func askForMore() {
-                guard !batchInFlight, nextChunk < chunks.count, queue.count - head < size else { return }
-                let chunk = chunks[nextChunk]
-                nextChunk += 1
-                batchInFlight = true
-                group.addTask { [batch] in .batch(chunk, try await batch.batch(.download, chunk)) }
+                while batchesInFlight < 2, nextChunk < chunks.count,
+                      queue.count - head + batchesInFlight * size < max(size, 2 * limit) {
+                    let chunk = chunks[nextChunk]
+                    nextChunk += 1
+                    batchesInFlight += 1
+                    group.addTask { [batch] in .batch(chunk, try await batch.batch(.download, chunk)) }
+                }
             }
             func startDownloads() {
-                while downloading < jobs, head < queue.count {
+                limit = jobs(for: head < queue.count ? queue[head].1 : nil)
+                while downloading < limit, head < queue.count {
                     let (pointer, answer) = queue[head]
                     head += 1
                     downloading += 1
@@ -136,7 +150,7 @@ public struct Fetcher: Sendable {
             while let done = try await group.next() {
                 switch done {
                 case .batch(let chunk, let answers):
-                    batchInFlight = false
+                    batchesInFlight -= 1
                     for (pointer, answer) in zip(chunk, answers) {
                         if let error = answer.error {
                             report.failures[pointer.oid] = Self.describe(error)

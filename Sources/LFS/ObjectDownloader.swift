@@ -13,7 +13,8 @@ import Logging
 /// - Objects up to `wholeLimit` come in one GET into a scratch file, hashed as they arrive, and
 ///   enter the store by a rename.
 /// - Larger objects come in `Range` segments (an eighth of the object, at least `minimumSegment`
-///   and at most `maximumSegment` bytes), `window` in flight, each written at its own offset of `incomplete/<oid>.part`. The
+///   and at most `maximumSegment` bytes), as many in flight as the connections' rate and round
+///   trip call for (`InFlight.segments`), each written at its own offset of `incomplete/<oid>.part`. The
 ///   segments are hashed in order as the contiguous prefix grows, and the prefix's length is kept
 ///   in `incomplete/<oid>.part.length`, so a killed run leaves a prefix the next run continues
 ///   from (hashing it again; whatever lies beyond it is cut off). A run that stops without being
@@ -48,8 +49,6 @@ struct ObjectDownloader: Sendable {
     var exclusive = false
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
-    /// Segment requests of one object in flight at once.
-    static let window = 4
 
     func segmentSize(for size: Int64) -> Int64 {
         min(max(size / 8, Self.minimumSegment), max(maximumSegment, Self.minimumSegment))

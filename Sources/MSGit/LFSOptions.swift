@@ -9,8 +9,9 @@ public struct LFSOptions: Sendable {
     public var include: [String] = []
     /// Patterns of paths not to fetch, as git-lfs's `--exclude`.
     public var exclude: [String] = []
-    /// Downloads at once.
-    public var jobs = 8
+    /// Downloads at once; nil: sized to the round trip to the storage host, from 8 (git-lfs's
+    /// number) to 64 (`InFlight.transfers`).
+    public var jobs: Int?
     /// The largest segment of a resumable download (objects over 8 MiB come in segments); see
     /// `Fetcher.Options.segmentSize`.
     public var segmentSize: Int64 = 4 << 20
@@ -24,7 +25,7 @@ public struct LFSOptions: Sendable {
     /// file systems). Default: the repository's `lfs.storage` setting, as git-lfs reads it.
     public var storage: URL?
 
-    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int = 8,
+    public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int? = nil,
                 link: Bool = false, storage: URL? = nil) {
         self.enabled = enabled
         self.include = include

@@ -13,8 +13,8 @@ public struct MirrorOptions: Sendable {
     }
 
     public var lfs: LFSScope = .all
-    /// LFS downloads at once, per repository.
-    public var lfsJobs = 4
+    /// LFS downloads at once, per repository; nil: sized to the round trip (`InFlight.transfers`).
+    public var lfsJobs: Int?
     /// Push each mirror (refs and LFS objects) to a URL made from this template, with `{host}`,
     /// `{ns}` and `{name}` replaced (e.g. `https://gitlab.internal/mirrors/{ns}/{name}.git`).
     public var pushTo: String?
@@ -25,7 +25,7 @@ public struct MirrorOptions: Sendable {
     public var lfsStorage: URL?
     public var sharedLFSStorage = true
 
-    public init(lfs: LFSScope = .all, lfsJobs: Int = 4, pushTo: String? = nil, lfsStorage: URL? = nil,
+    public init(lfs: LFSScope = .all, lfsJobs: Int? = nil, pushTo: String? = nil, lfsStorage: URL? = nil,
                 sharedLFSStorage: Bool = true) {
         self.lfs = lfs
         self.lfsJobs = lfsJobs
@@ -37,14 +37,18 @@ public struct MirrorOptions: Sendable {
 
 extension GitClient {
     /// Mirrors every entry, `jobs` repositories at a time; one failing never stops the others.
-    /// `report` gets each result as it is done.
+    /// `report` gets each result as it is done. The LFS transfers of all of them share one HTTP
+    /// client, so connections to a hub and its storage host are reused from one repository to
+    /// the next, and its per-host limit holds for them all.
     public func mirror(_ entries: [String], into root: URL, jobs: Int = 4, options: MirrorOptions = MirrorOptions(),
                        report: (@Sendable (MirrorResult) -> Void)? = nil) async -> [MirrorResult] {
-        await withTaskGroup(of: MirrorResult.self) { group in
+        let http = HTTPClient(idleTimeout: timeouts.idle,
+                              maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers)
+        return await withTaskGroup(of: MirrorResult.self) { group in
             var pending = entries[...]
             func addNext() {
                 guard let entry = pending.popFirst() else { return }
-                group.addTask { await self.mirror(entry, into: root, options: options) }
+                group.addTask { await self.mirror(entry, into: root, options: options, http: http) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
             var results: [MirrorResult] = []
@@ -61,6 +65,12 @@ extension GitClient {
     /// them (deleted ones pruned), then its LFS objects, then, if asked, a push elsewhere. Never
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
+        await mirror(entry, into: root, options: options,
+                     http: HTTPClient(idleTimeout: timeouts.idle,
+                                      maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers))
+    }
+
+    func mirror(_ entry: String, into root: URL, options: MirrorOptions, http: HTTPClient) async -> MirrorResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -101,7 +111,7 @@ extension GitClient {
                                           scope: lfsScope(for: endpoint, remoteURL: url, credential: credential,
                                                           secrets: secrets),
                                           store: ObjectStore(gitDirectory: path),
-                                          http: HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: options.lfsJobs),
+                                          http: http,
                                           options: fetchOptions, logger: logger)
                     let fetchReport = try await fetcher.fetch(plan.pointers.map(\.pointer))
                     result.lfsObjects = fetchReport.downloaded

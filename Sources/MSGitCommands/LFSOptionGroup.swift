@@ -14,8 +14,9 @@ struct LFSOptionGroup: ParsableArguments {
             help: ArgumentHelp("Do not fetch LFS files matching these comma-separated patterns.", valueName: "patterns"))
     var exclude: String?
 
-    @Option(name: [.short, .long], help: "LFS downloads at once.")
-    var jobs = 8
+    @Option(name: [.short, .long],
+            help: "LFS downloads at once (default: from 8 to 64, as the round trip to the storage host calls for).")
+    var jobs: Int?
 
     @Flag(help: ArgumentHelp("Make LFS files read-only hard links to their stored objects: one copy on disk "
                              + "('msgit lfs unprotect <file>' before editing one)."))
@@ -26,7 +27,7 @@ struct LFSOptionGroup: ParsableArguments {
     var lfsStorage: String?
 
     func validate() throws {
-        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard jobs.map({ (1...64).contains($0) }) ?? true else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
     /// The options; LFS is off when `enabled` is false or GIT_LFS_SKIP_SMUDGE is set, as git-lfs's

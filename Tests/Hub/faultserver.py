@@ -17,12 +17,16 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         stallbody    download actions whose body stops halfway and stalls
         slowbatch    download actions (content that is not the object's), answered at once for a
                      request of 100 objects and after 1.5 s for a smaller one (the last batch)
+        delayed-<tag>  download actions to /delayed/<tag>/... (content that is not the object's)
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
         http-href    (over https) download actions whose href is plain http
   /downgrade/...                (over https) 302 to the same path over plain http
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
   /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
+  /delayed/<tag>/<oid>/<n>      /content/<oid>/<n> after 50 ms, as from a storage host 50 ms away; the
+                                log entry says how many requests of <tag> were in flight (this one
+                                included) when it arrived
 
 A third listener serves the same over TLS on https://localhost:TLSPORT with a self-signed
 certificate (cert.pem in --state) that clients under test are told to trust.
@@ -45,6 +49,9 @@ import time
 
 ARGS = None
 LOG_LOCK = threading.Lock()
+# /delayed/<tag>/... requests being answered, per tag.
+IN_FLIGHT = {}
+IN_FLIGHT_LOCK = threading.Lock()
 
 
 def log(entry):
@@ -94,10 +101,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host = self.server.server_address[0]
-        log({"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
-             "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()})
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
+        entry = {"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
+                 "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()}
+        if kind == "delayed" and len(parts) >= 4:
+            return self.delayed(parts[1], parts[2], int(parts[3]), entry)
+        log(entry)
         if kind == "stall":
             return self.stall()
         if kind == "html":
@@ -133,6 +143,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.lfs(parts[1], body)
         return self.send(404, b"not found\n")
 
+    def delayed(self, tag, oid, n, entry):
+        with IN_FLIGHT_LOCK:
+            IN_FLIGHT[tag] = IN_FLIGHT.get(tag, 0) + 1
+            entry["inflight"] = IN_FLIGHT[tag]
+        log(entry)
+        try:
+            time.sleep(0.05)
+            self.send(200, content(oid, n), content_type="application/octet-stream")
+        finally:
+            with IN_FLIGHT_LOCK:
+                IN_FLIGHT[tag] -= 1
+
     def lfs(self, scenario, body):
         if scenario == "stall":
             return self.stall()
@@ -158,6 +180,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 href = f"http://127.0.0.1:{ARGS.port}/stallbody/{size}"
             elif scenario == "slowbatch":
                 href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{size}"
+            elif scenario.startswith("delayed-"):
+                href = f"http://127.0.0.1:{ARGS.port}/delayed/{scenario[8:]}/{oid}/{size}"
             elif scenario == "storage-redirect":
                 href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
             elif scenario == "http-href":
@@ -182,6 +206,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many connections at once (/delayed/)
 
     def handle_error(self, request, client_address):
         pass  # clients that give up (the point of most scenarios) reset their connections

@@ -381,6 +381,8 @@ struct FaultServer: Sendable, Decodable {
         let authorization: String?
         /// When it arrived (seconds since 1970).
         let time: Double?
+        /// /delayed/<tag>/... requests of its tag being answered when it arrived, itself included.
+        let inflight: Int?
     }
 
     /// Requests logged since `mark` (a byte offset from `logSize`).

@@ -1,0 +1,55 @@
+import HTTP
+
+/// How many LFS requests to keep in flight, sized to the network rather than fixed.
+///
+/// HTTP/1.1 (what storage hosts and URLSession on Linux speak to us) carries one request per
+/// connection at a time, so a small object costs at least a round trip of waiting, and requests
+/// in flight are what turn waiting into throughput. git-lfs keeps 8 (`lfs.concurrenttransfers`):
+/// enough on a LAN, an eighth of what a 200 ms round trip needs. Both rules here are pure, so that
+/// the tests can pin them; `HTTPClient.roundTrips` supplies the round trip.
+public enum InFlight {
+    /// Downloads at once when the round trip is short (or not known yet): git-lfs's number.
+    public static let fewestTransfers = 8
+    /// The most: a connection each, to one storage host.
+    public static let mostTransfers = 64
+
+    /// Object transfers at once: 8, and one more for each millisecond of round trip, at most 64.
+    ///
+    /// One small object costs this process about a millisecond (request, verification, rename:
+    /// 1,000 objects of 16 KiB take ~0.9 s on loopback), so with `rtt / 1 ms` more requests
+    /// waiting, the answers arrive about as fast as they can be handled: at 30 ms, 38 in flight;
+    /// at 200 ms, 64, which finishes 1,000 objects in about 16 round trips where 8 take 125.
+    public static func transfers(roundTrip: Duration?) -> Int {
+        guard let roundTrip else { return fewestTransfers }
+        let milliseconds = Int((roundTrip.timeInterval * 1000).rounded(.up))
+        return min(mostTransfers, fewestTransfers + max(0, milliseconds))
+    }
+
+    /// Range segments of one large object in flight at once, from what its segments took so far.
+    ///
+    /// A segment of `segmentBytes` waited `wait` for its first byte and streamed for `streaming`.
+    /// Enough connections to carry `aim` bytes per second at the per-connection rate measured
+    /// (`segmentBytes / streaming`: a storage host that caps each connection shows its cap
+    /// here), and more so that some are streaming while others wait for their first byte. Never
+    /// fewer than `fewestSegments`, and never more than `memory / segmentBytes`: segment bytes
+    /// may wait in memory while the disk catches up (see `HTTPClient.stream`), so this bounds
+    /// memory as well as connections.
+    public static func segments(segmentBytes: Int64, wait: Duration, streaming: Duration,
+                                aim: Double = Double(aimBytesPerSecond), memory: Int64 = segmentMemory) -> Int {
+        let most = max(fewestSegments, Int(memory / max(1, segmentBytes)))
+        let streamingSeconds = max(streaming.timeInterval, 0.000_1)
+        let rate = Double(segmentBytes) / streamingSeconds
+        let streamingConnections = (aim / rate).rounded(.up)
+        let busy = streamingSeconds / (streamingSeconds + max(0, wait.timeInterval))
+        let wanted = Int((streamingConnections / busy).rounded(.up))
+        return min(most, max(fewestSegments, wanted))
+    }
+
+    /// Segments in flight before any has come back.
+    public static let fewestSegments = 4
+    /// The rate the segments of one object aim for: about what a fast disk takes. Past it, bytes
+    /// only wait in memory.
+    public static let aimBytesPerSecond: Int64 = 400_000_000
+    /// The segment bytes one object may have in flight.
+    public static let segmentMemory: Int64 = 64 << 20
+}

@@ -1,0 +1,32 @@
+import LFS
+import Testing
+
+@Suite struct InFlightTests {
+    @Test func transfersGrowWithTheRoundTrip() {
+        #expect(InFlight.transfers(roundTrip: nil) == 8)
+        #expect(InFlight.transfers(roundTrip: .microseconds(300)) == 9)
+        #expect(InFlight.transfers(roundTrip: .milliseconds(30)) == 38)
+        #expect(InFlight.transfers(roundTrip: .milliseconds(200)) == 64)
+        #expect(InFlight.transfers(roundTrip: .seconds(3)) == 64)
+    }
+
+    @Test func segmentsStayFewOnAFastNearHost() {
+        // 4 MiB in 4 ms after a 0.3 ms wait: one connection would do.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .microseconds(300), streaming: .milliseconds(4)) == 4)
+    }
+
+    @Test func segmentsFillACappedConnection() {
+        // 40 MB/s per connection (4 MiB in 105 ms), no wait: ten streams reach 400 MB/s.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .zero, streaming: .milliseconds(105)) == 11)
+        // 30 ms away, each stream is busy 105 of every 135 ms: more of them.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(30), streaming: .milliseconds(105)) == 15)
+    }
+
+    @Test func segmentMemoryBoundsTheWindow() {
+        // 200 ms away: wanted 30 or more, but 16 segments of 4 MiB are the 64 MiB allowed.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 16)
+        #expect(InFlight.segments(segmentBytes: 8 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 8)
+        // Never below the starting window, whatever the memory.
+        #expect(InFlight.segments(segmentBytes: 64 << 20, wait: .milliseconds(200), streaming: .seconds(1)) == 4)
+    }
+}
