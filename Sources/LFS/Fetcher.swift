@@ -110,10 +110,10 @@ public struct Fetcher: Sendable {
         let chunks = stride(from: 0, to: missing.count, by: size).map { Array(missing[$0..<min($0 + size, missing.count)]) }
         let http = downloader.http
         /// Downloads at once: fixed, or as the round trip to the storage host calls for now.
-        func jobs(for answer: BatchObject?) -> Int {
+        func jobs(for answer: BatchObject?, remaining: Int) -> Int {
             if let fixed = options.jobs { return max(1, fixed) }
             let storage = answer?.actions?["download"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
-            return InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage))
+            return InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage), remaining: remaining)
         }
         enum Done: Sendable {
             case batch([Pointer], [BatchObject])
@@ -125,7 +125,7 @@ public struct Fetcher: Sendable {
             var nextChunk = 0
             var batchesInFlight = 0
             var downloading = 0
-            var limit = jobs(for: nil)
+            var limit = jobs(for: nil, remaining: missing.count)
             /// A batch request while the objects waiting and coming are fewer than a batch's worth,
             /// or than two rounds of downloads; at most two at once.
             func askForMore() {
@@ -138,7 +138,9 @@ public struct Fetcher: Sendable {
                 }
             }
             func startDownloads() {
-                limit = jobs(for: head < queue.count ? queue[head].1 : nil)
+                // Objects not started yet: queued, and still to be asked for.
+                let waiting = queue.count - head + missing.count - min(missing.count, nextChunk * size)
+                limit = jobs(for: head < queue.count ? queue[head].1 : nil, remaining: waiting + downloading)
                 while downloading < limit, head < queue.count {
                     let (pointer, answer) = queue[head]
                     head += 1

@@ -19,10 +19,15 @@ public enum InFlight {
     /// 1,000 objects of 16 KiB take ~0.9 s on loopback), so with `rtt / 1 ms` more requests
     /// waiting, the answers arrive about as fast as they can be handled: at 30 ms, 38 in flight;
     /// at 200 ms, 64, which finishes 1,000 objects in about 16 round trips where 8 take 125.
-    public static func transfers(roundTrip: Duration?) -> Int {
+    ///
+    /// And no more than a third of the objects `remaining` (8 at least): a new connection costs a
+    /// round trip of its own (two or three with TLS) before its first answer, which pays only if
+    /// it carries a few requests.
+    public static func transfers(roundTrip: Duration?, remaining: Int = .max) -> Int {
         guard let roundTrip else { return fewestTransfers }
         let milliseconds = Int((roundTrip.timeInterval * 1000).rounded(.up))
-        return min(mostTransfers, fewestTransfers + max(0, milliseconds))
+        let forTheRoundTrip = min(mostTransfers, fewestTransfers + max(0, milliseconds))
+        return min(forTheRoundTrip, max(fewestTransfers, remaining / 3))
     }
 
     /// Range segments of one large object in flight at once, from what its segments took so far.

@@ -10,6 +10,13 @@ import Testing
         #expect(InFlight.transfers(roundTrip: .seconds(3)) == 64)
     }
 
+    @Test func fewObjectsGetFewConnections() {
+        // A new connection costs a round trip of its own: not worth it for one or two requests.
+        #expect(InFlight.transfers(roundTrip: .milliseconds(200), remaining: 50) == 16)
+        #expect(InFlight.transfers(roundTrip: .milliseconds(200), remaining: 10) == 8)
+        #expect(InFlight.transfers(roundTrip: .milliseconds(30), remaining: 1000) == 38)
+    }
+
     @Test func segmentsStayFewOnAFastNearHost() {
         // 4 MiB in 4 ms after a 0.3 ms wait: one connection would do.
         #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .microseconds(300), streaming: .milliseconds(4)) == 4)
