@@ -59,6 +59,8 @@ public final class HTTPClient: Sendable {
     public let idleTimeout: Duration
     /// Tasks running at once per origin: no more than libcurl gives each host connections.
     private let slots: ConnectionLimiter
+    /// Reports the running tasks' progress and cancels those that stall.
+    private let watchdog: Watchdog
     /// The round trip to each origin, from the answers' waits.
     public let roundTrips = RoundTrips()
 
@@ -75,6 +77,7 @@ public final class HTTPClient: Sendable {
         delegate = SessionDelegate()
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         self.idleTimeout = idleTimeout
+        watchdog = Watchdog(idle: idleTimeout)
         slots = ConnectionLimiter(perOrigin: max(1, maximumConnectionsPerHost))
     }
 
@@ -153,18 +156,11 @@ public final class HTTPClient: Sendable {
                 guard state.setContinuation(continuation) else { return }
                 state.markStarted()
                 task.resume()
-                Self.watch(task, state: state, idle: idleTimeout, progress: progress, reportSent: sent)
+                watchdog.watch(task, state: state, progress: progress, reportSent: sent)
             }
         } onCancel: {
             state.cancel(task, reason: .cancelled)
         }
-    }
-
-    /// Polls the task: cancels it when nothing moves for `idle`, and when a download's answer is a
-    /// 401 (which would otherwise never complete on Linux).
-    private static func watch(_ task: URLSessionTask, state: TaskState, idle: Duration,
-                              progress: (@Sendable (Int64) -> Void)?, reportSent: Bool) {
-        Watchdog(task: task, state: state, idle: idle, progress: progress, reportSent: reportSent).schedule()
     }
 
     /// Moves Foundation's temporary file into place: a rename, or a copy across file systems.

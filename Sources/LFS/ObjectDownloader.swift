@@ -169,7 +169,7 @@ struct ObjectDownloader: Sendable {
             let counter = ProgressCounter(progress)
             let response = try await http.stream(request, accept: accept, write: { try sink.write($0) },
                                                  progress: { counter.report(total: $0) })
-            // The watchdog samples every 100 ms; a short download ends between two samples.
+            // The watchdog samples four times a second; a short download ends between two samples.
             counter.report(total: sink.written)
             return response
         }
