@@ -2,6 +2,12 @@
 """msgit against git + git-lfs (and curl), measured side by side in one run on the local hub.
 
     python3 Benchmarks/bench.py [--runs 3] [--tiny] [--only 1,3] [--out benchmark-results] [--record]
+                                [--rtt MS [--conn-rate MB/S]]
+
+--rtt puts a latency proxy of our own (latency_proxy.py: real TCP on loopback, each direction delayed
+by half the round trip) in front of the hub and of the storage host, for both tools; --conn-rate caps
+each storage connection as object stores do (nginx limit_rate). The fixtures are pushed around the
+proxies. At a round trip, `--only 1,4,7,5,8 --conn-rate 40` runs the scenarios users meet.
 
 Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub first):
   1. model clone: two commits; README and config.json as ordinary files; LFS weights of 256 MiB and
@@ -14,11 +20,15 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   6. one copy of each weight: disk used by the model clone of scenario 1 (msgit's default: copies on
      ext4, reflinks on an XFS loop image where root may mount one; --link; git + git-lfs), the clone
      time with --link, and a second clone whose objects are already in a shared store (--lfs-storage).
+  7. 10,000 LFS files of 4 KiB: msgit lfs pull vs git lfs pull.
+  8. a mirror of 20 small model repositories from nothing: msgit mirror vs git clone --mirror + git lfs
+     fetch --all, four at a time each.
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
 writeback of an earlier one, and with earlier runs' trees out of the way in a way that does not slow
 it down (see Bench.discard); the table shows the median wall time, the peak RSS (/usr/bin/time's
-maximum resident set size), and msgit's ratio to the peer. --tiny shrinks every
+maximum resident set size), the median CPU time (user + system), the connections and requests the hub
+and the storage host saw in the last run, and msgit's ratio to the peer. --tiny shrinks every
 fixture so CI can check that the script still works; its numbers mean nothing.
 """
 import argparse
@@ -49,6 +59,23 @@ def sh(cmd, cwd=None, env=None, check=True):
     return subprocess.run(cmd, cwd=cwd, env=full, check=check, capture_output=True, text=True)
 
 
+class Measured:
+    """One command's median wall and CPU seconds, peak RSS (KiB), and the hub's and the storage
+    host's requests and connections in its last run."""
+
+    def __init__(self, wall, rss, cpu=0.0, traffic=None):
+        self.wall, self.rss, self.cpu, self.traffic = wall, rss, cpu, traffic or {}
+
+    @staticmethod
+    def of(value):
+        return value if isinstance(value, Measured) else Measured(*value)
+
+    def connections(self):
+        """"hub 2/14 storage 8/1000": connections/requests."""
+        return " ".join(f"{name} {t['connections']}/{t['requests']}" for name, t in self.traffic.items()
+                        if t["requests"]) or "-"
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -59,7 +86,24 @@ class Bench:
 
     # Environment ---------------------------------------------------------------------------------
     def start(self):
-        self.hub = hubmod.start(os.path.join(self.work, "hub"), os.getpid())
+        rtt, rate = self.args.rtt, self.args.conn_rate
+        routes, limit = None, None
+        if rtt:
+            # The clients reach the hub and the storage host through latency proxies; the
+            # fixtures are pushed straight (the hub routes each batch request's storage hrefs by
+            # the host it was sent to).
+            git_port, storage_port = hubmod.free_port(), hubmod.free_port(hubmod.STORAGE_HOST)
+            routes = {f"127.0.0.1:{git_port}": f"http://{hubmod.STORAGE_HOST}:{storage_port}"}
+        if rate:
+            limit = str(int(rate * 1_000_000))
+        self.hub = hubmod.start(os.path.join(self.work, "hub"), os.getpid(), storage_routes=routes,
+                                storage_rate=limit)
+        self.base = self.hub["url"]
+        self.proxies = []
+        if rtt:
+            self.proxy(("127.0.0.1", git_port), ("127.0.0.1", self.hub["git_port"]), "hub")
+            self.proxy((hubmod.STORAGE_HOST, storage_port), (hubmod.STORAGE_HOST, self.hub["storage_port"]), "storage")
+            self.base = f"http://127.0.0.1:{git_port}"
         self.token = self.hub["token"]
         home = os.path.join(self.work, "home")
         os.makedirs(home)
@@ -78,7 +122,22 @@ class Bench:
         self.env = {"HOME": home, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "MSGIT_TOKEN": self.token,
                     "XDG_CONFIG_HOME": os.path.join(home, ".config"), "TMPDIR": tmp}
 
+    def proxy(self, listen, to, name):
+        """A latency proxy (latency_proxy.py) in front of `to`, adding --rtt ms per round trip."""
+        process = subprocess.Popen([sys.executable, os.path.join(HERE, "latency_proxy.py"),
+                                    "--listen", f"{listen[0]}:{listen[1]}", "--to", f"{to[0]}:{to[1]}",
+                                    "--rtt-ms", str(self.args.rtt), "--parent-pid", str(os.getpid()),
+                                    "--stats", os.path.join(self.work, f"proxy-{name}.json")],
+                                   stdout=subprocess.PIPE, text=True)
+        line = process.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError(f"the {name} latency proxy did not start: {line!r}")
+        self.proxies.append(process)
+
     def stop(self):
+        for process in getattr(self, "proxies", []):
+            process.terminate()
+            process.wait()
         self.unmount_xfs()
         hubmod.stop(os.path.join(self.work, "hub"))
         if not self.args.keep:
@@ -91,6 +150,7 @@ class Bench:
         discard) before each timed run: for commands that replace many files, where each run
         would otherwise pay for the one before it."""
         samples = []
+        traffic = {}
         for i in range(self.args.runs + 1):
             if prepare:
                 prepare()
@@ -102,24 +162,46 @@ class Bench:
             full = dict(os.environ)
             full.update(self.env)
             full.update(env or {})
+            marks = self.log_marks()
             start = time.monotonic()
-            result = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", stats] + command, cwd=cwd, env=full,
+            result = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", stats] + command, cwd=cwd, env=full,
                                     capture_output=True, text=True)
             wall = time.monotonic() - start
             if result.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
-            rss = int(open(stats).read().split()[-1])
+            fields = open(stats).read().split()[-4:]
+            rss, cpu = int(fields[1]), float(fields[2]) + float(fields[3])
             if i > 0:  # the first run warms caches
-                samples.append((wall, rss))
-        return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+                samples.append((wall, rss, cpu))
+                traffic = self.traffic_since(marks)
+        return Measured(statistics.median(s[0] for s in samples), max(s[1] for s in samples),
+                        statistics.median(s[2] for s in samples), traffic)
+
+    def log_marks(self):
+        return {name: os.path.getsize(self.hub[f"{name}_access_log"]) for name in ("git", "storage")}
+
+    def traffic_since(self, marks):
+        """Requests and connections (nginx's $connection) the hub and the storage host saw since
+        `marks`; through the proxies, one connection of the tool is one connection here."""
+        traffic = {}
+        for name, mark in marks.items():
+            with open(self.hub[f"{name}_access_log"]) as f:
+                f.seek(mark)
+                lines = f.read().splitlines()
+            connections = {l.rsplit("conn=", 1)[-1] for l in lines if "conn=" in l}
+            traffic[name] = {"requests": len(lines), "connections": len(connections)}
+        return traffic
 
     def row(self, scenario, what, msgit, peer, peer_name, target=None):
-        ratio = msgit[0] / peer[0] if peer[0] > 0 else float("nan")
-        self.rows.append({"scenario": scenario, "what": what, "peer": peer_name, "msgit_s": msgit[0],
-                          "msgit_rss_mib": msgit[1] / 1024, "peer_s": peer[0], "peer_rss_mib": peer[1] / 1024,
-                          "ratio": ratio, "target": target})
-        print(f"  {what:<44} msgit {msgit[0]:7.3f} s {msgit[1] / 1024:7.1f} MiB | {peer_name:<28} "
-              f"{peer[0]:7.3f} s {peer[1] / 1024:7.1f} MiB | ratio {ratio:5.2f}", flush=True)
+        msgit, peer = Measured.of(msgit), Measured.of(peer)
+        ratio = msgit.wall / peer.wall if peer.wall > 0 else float("nan")
+        self.rows.append({"scenario": scenario, "what": what, "peer": peer_name, "msgit_s": msgit.wall,
+                          "msgit_rss_mib": msgit.rss / 1024, "msgit_cpu_s": msgit.cpu, "msgit_traffic": msgit.traffic,
+                          "peer_s": peer.wall, "peer_rss_mib": peer.rss / 1024, "peer_cpu_s": peer.cpu,
+                          "peer_traffic": peer.traffic, "ratio": ratio, "target": target})
+        print(f"  {what:<44} msgit {msgit.wall:7.3f} s {msgit.rss / 1024:7.1f} MiB cpu {msgit.cpu:6.2f} s "
+              f"{msgit.connections()} | {peer_name:<28} {peer.wall:7.3f} s {peer.rss / 1024:7.1f} MiB "
+              f"cpu {peer.cpu:6.2f} s {peer.connections()} | ratio {ratio:5.2f}", flush=True)
 
     # Fixtures ------------------------------------------------------------------------------------
     def size(self, full, tiny):
@@ -138,7 +220,7 @@ class Bench:
         git("add", ".")
         git("commit", "-q", "-m", "Add weights")
         git("push", "-q", f"{hub['url']}/{name}.git", "master")
-        return f"{hub['url']}/{name}.git"
+        return f"{self.base}/{name}.git"
 
     def git_repo(self, name, blobs, blob_size, commits):
         hubmod.create_bare(self.hub, name)
@@ -156,7 +238,7 @@ class Bench:
             git("commit", "-q", "-m", f"commit {c}")
         git("push", "-q", f"{self.hub['url']}/{name}.git", "master")
         count = sh(["git", "count-objects", "-v"], cwd=work).stdout
-        return f"{self.hub['url']}/{name}.git", count
+        return f"{self.base}/{name}.git", count
 
     # Helpers -------------------------------------------------------------------------------------
     def fresh(self, label):
@@ -259,7 +341,7 @@ class Bench:
 
     def scenario5(self):
         print("5. no-op", flush=True)
-        url = f"{self.hub['url']}/bench/many.git" if "bench/many" in self.done else self.lfs_repo(
+        url = f"{self.base}/bench/many.git" if "bench/many" in self.done else self.lfs_repo(
             "bench/noop", [(f"f{i}.bin", 16 << 10) for i in range(20)])
         target = self.fresh("s5")
         sh([self.msgit, "clone", "-q", url, target], env=self.env)
@@ -269,14 +351,14 @@ class Bench:
         git = self.measure(["git", "-C", git_target, "lfs", "pull"])
         self.row(5, "lfs pull, nothing missing", msgit, git, "git lfs pull", "<= 0.2 s")
         # A mirror rerun with nothing new, per repository.
-        urls = [f"{self.hub['url']}/{name}.git" for name in self.done_repos()] or [url]
+        urls = [f"{self.base}/{name}.git" for name in self.done_repos()] or [url]
         manifest = os.path.join(self.work, "manifest.txt")
         with open(manifest, "w") as f:
             f.write("\n".join(urls) + "\n")
         mirrors = self.fresh("s5-mirror")
         sh([self.msgit, "mirror", "-q", "--manifest", manifest, "--into", mirrors], env=self.env)
         rerun = self.measure([self.msgit, "mirror", "-q", "--manifest", manifest, "--into", mirrors])
-        per_repo = (rerun[0] / len(urls), rerun[1])
+        per_repo = Measured(rerun.wall / len(urls), rerun.rss, rerun.cpu / len(urls), rerun.traffic)
         # git's equivalent: git fetch --prune + git lfs fetch --all in each mirror, one after another.
         git_mirrors = self.fresh("s5-gitmirror")
         for u in urls:
@@ -287,12 +369,13 @@ class Bench:
                              f"git -C {os.path.join(git_mirrors, u.rsplit('/', 1)[-1])} lfs fetch --all >/dev/null"
                              for u in urls)
         git_rerun = self.measure(["sh", "-c", script])
-        self.row(5, f"mirror rerun, per repository ({len(urls)})", per_repo, (git_rerun[0] / len(urls), git_rerun[1]),
+        self.row(5, f"mirror rerun, per repository ({len(urls)})", per_repo,
+                 Measured(git_rerun.wall / len(urls), git_rerun.rss, git_rerun.cpu / len(urls), git_rerun.traffic),
                  "git fetch + lfs fetch --all", "<= 0.2 s")
 
     def scenario6(self):
         print("6. one copy of each weight: disk used and clone time", flush=True)
-        url = f"{self.hub['url']}/bench/model.git"
+        url = f"{self.base}/bench/model.git"
         if "bench/model" not in self.done:
             url = self.lfs_repo("bench/model", self.model_files())
         model = sum(size for _, size in self.model_files())
@@ -328,6 +411,33 @@ class Bench:
                               settle=True)
         self.row(6, "model clone --link", linked, git, "git clone (git-lfs)", "<= 0.35, disk <= 1.05 x model")
         self.row(6, "second clone, shared store", shared, git, "git clone (git-lfs)", "<= 0.1")
+
+    def scenario7(self):
+        print("7. 10,000 LFS files of 4 KiB", flush=True)
+        url = self.lfs_repo("bench/tiny", [(f"files/{i // 1000}/f{i:05}.bin", 4 << 10) for i in range(self.size(10_000, 100))])
+        target = self.fresh("s7")
+        msgit = self.measure([self.msgit, "-C", target, "lfs", "pull", "-q"],
+                             prepare=lambda: self.clone_without_lfs(url, target), settle=True)
+        git = self.measure(["git", "-C", target, "lfs", "pull"], prepare=lambda: self.git_clone_without_lfs(url, target),
+                           settle=True)
+        self.row(7, "10,000 x 4 KiB (lfs pull)", msgit, git, "git lfs pull")
+
+    def scenario8(self):
+        count = self.size(20, 3)
+        print(f"8. mirror of {count} repositories", flush=True)
+        urls = [self.lfs_repo(f"bench/mirror-{i:02}", [(f"weights-{j}.bin", 64 << 10) for j in range(10)])
+                for i in range(count)]
+        manifest = os.path.join(self.work, "manifest-8.txt")
+        with open(manifest, "w") as f:
+            f.write("\n".join(urls) + "\n")
+        mirrors = self.fresh("s8")
+        rm = lambda: self.discard(mirrors)
+        msgit = self.measure([self.msgit, "mirror", "-q", "--manifest", manifest, "--into", mirrors], prepare=rm)
+        # git's equivalent, four repositories at a time as msgit mirror's default --jobs.
+        script = (f"xargs -P 4 -I URL sh -c 'd={mirrors}/$(basename URL) && git clone -q --mirror URL $d && "
+                  f"git -C $d lfs fetch --all >/dev/null' < {manifest}")
+        git = self.measure(["sh", "-c", script], prepare=lambda: (rm(), os.makedirs(mirrors)))
+        self.row(8, f"mirror of {count} repositories", msgit, git, "clone --mirror + lfs fetch --all (4 at a time)")
 
     def model_files(self):
         files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
@@ -392,12 +502,15 @@ class Bench:
     def write(self):
         os.makedirs(self.args.out, exist_ok=True)
         machine = self.machine()
-        lines = ["| # | measurement | msgit | RSS | peer | peer time | peer RSS | ratio | target |",
-                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines = ["| # | measurement | msgit | RSS | CPU | connections/requests | peer | peer time | peer RSS | peer CPU | "
+                 "peer connections/requests | ratio | target |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in self.rows:
+            traffic = lambda t: Measured(0, 0, 0, t).connections()
             lines.append(f"| {r['scenario']} | {r['what']} | {r['msgit_s']:.3f} s | {r['msgit_rss_mib']:.0f} MiB | "
-                         f"{r['peer']} | {r['peer_s']:.3f} s | {r['peer_rss_mib']:.0f} MiB | {r['ratio']:.2f} | "
-                         f"{r['target'] or ''} |")
+                         f"{r['msgit_cpu_s']:.2f} s | {traffic(r['msgit_traffic'])} | "
+                         f"{r['peer']} | {r['peer_s']:.3f} s | {r['peer_rss_mib']:.0f} MiB | {r['peer_cpu_s']:.2f} s | "
+                         f"{traffic(r['peer_traffic'])} | {r['ratio']:.2f} | {r['target'] or ''} |")
         if self.disk_rows:
             lines += ["", "| # | disk used by one model clone | bytes | x the model's size | target |",
                       "| --- | --- | --- | --- | --- |"]
@@ -407,12 +520,15 @@ class Bench:
         header = (f"Run {time.strftime('%Y-%m-%d %H:%M')} UTC on {machine['cpu']}, {machine['cores']} cores, "
                   f"{machine['memory_mib']} MiB, Linux {machine['kernel']}; {machine['msgit']}, {machine['git']}, "
                   f"{machine['git-lfs']}, {machine['curl']}; median of {self.args.runs} runs after a warm-up"
+                  f"{f'; {self.args.rtt:g} ms round trip (latency proxy)' if self.args.rtt else ''}"
+                  f"{f'; storage capped at {self.args.conn_rate:g} MB/s per connection' if self.args.conn_rate else ''}"
                   f"{'; TINY fixtures (numbers mean nothing)' if self.args.tiny else ''}.")
         text = header + "\n\n" + "\n".join(lines) + "\n"
         with open(os.path.join(self.args.out, "results.md"), "w") as f:
             f.write(text)
         record = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine,
-                  "settings": {"runs": self.args.runs, "tiny": self.args.tiny, "only": self.args.only},
+                  "settings": {"runs": self.args.runs, "tiny": self.args.tiny, "only": self.args.only,
+                               "rtt_ms": self.args.rtt, "conn_rate_mb_s": self.args.conn_rate},
                   "rows": self.rows, "disk": self.disk_rows}
         with open(os.path.join(self.args.out, "results.json"), "w") as f:
             json.dump(record, f, indent=2)
@@ -432,6 +548,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--only", default="1,2,3,4,5,6")
+    parser.add_argument("--rtt", type=float, default=0, metavar="MS",
+                        help="put a latency proxy adding this round trip in front of the hub and the storage host")
+    parser.add_argument("--conn-rate", type=float, default=0, metavar="MB/S",
+                        help="cap each storage connection at this rate (nginx limit_rate)")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmark-results"))
     parser.add_argument("--msgit", default=None, help="the msgit binary (default: a release build)")
     parser.add_argument("--workdir", default=None)
@@ -450,7 +570,8 @@ def main():
         for n in [int(x) for x in args.only.split(",")]:
             getattr(bench, f"scenario{n}")()
             bench.empty_trash()
-            bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-", 6: "bench/model"}[n])
+            bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-", 6: "bench/model", 7: "bench/tiny",
+                            8: "-"}[n])
         bench.write()
     finally:
         bench.stop()

@@ -98,7 +98,7 @@ http {{
     uwsgi_temp_path {state}/tmp/uwsgi;
     scgi_temp_path {state}/tmp/scgi;
     log_format hub '$remote_addr "$request" $status $body_bytes_sent '
-                   'auth="$http_authorization" range="$http_range" ua="$http_user_agent" tls="$https"';
+                   'auth="$http_authorization" range="$http_range" ua="$http_user_agent" tls="$https" conn=$connection';
 
     # HTTP Basic with user oauth2: the read-write token may push, the read-only one only fetch
     # (nginx's auth_basic cannot give one user two passwords).
@@ -202,6 +202,7 @@ location ~ ^/objects/[^/]+/norange- {{
 }}
 
 location /objects/ {{
+    {storage_rate}
     include {state}/presigned.conf;
 }}
 """
@@ -260,6 +261,7 @@ TRANSFER_ADAPTERS:
       storage_options:
         path: {state}/lfs-storage
         base_url: http://{storage_host}:{storage_port}
+        routes: {storage_routes}
         tls_base_url: "{storage_tls_url}"
         secret: "{secret}"
         markers: {state}/markers
@@ -301,7 +303,12 @@ def make_tls_certificate(state):
     return True
 
 
-def start(state, watch_pid=None, token=None):
+def start(state, watch_pid=None, token=None, storage_routes=None, storage_rate=None):
+    """Starts the hub in `state`. `storage_routes` maps the host:port a batch request was sent to
+    (its Host header) to the base URL of the storage hrefs it gets (default: the storage host
+    itself): the benchmark's clients reach the hub and the storage host through latency proxies,
+    while its fixtures are pushed straight. `storage_rate` is an nginx `limit_rate` for every
+    storage download (bytes per second of each connection, as storage hosts cap them)."""
     state = os.path.abspath(state)
     description_path = os.path.join(state, "hub.json")
     if os.path.exists(description_path):
@@ -327,6 +334,8 @@ def start(state, watch_pid=None, token=None):
     hub["other_url"] = f"http://{OTHER_HOST}:{hub['other_port']}"
     hub["other_access_log"] = os.path.join(state, "logs", "other-access.log")
     hub["storage_url"] = f"http://{STORAGE_HOST}:{hub['storage_port']}"
+    hub["storage_routes"] = json.dumps(storage_routes or {})
+    hub["storage_rate"] = f"limit_rate {storage_rate};" if storage_rate else ""
     # TLS only with the test CA, which the system store trusts (.ci/setup).
     tls = make_tls_certificate(state)
     hub["tls_port"] = free_port() if tls else None

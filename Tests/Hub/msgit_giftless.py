@@ -61,9 +61,11 @@ def _over_tls():
 
 
 class SignedFileStorage(ExternalStorage):
-    def __init__(self, path, base_url, secret, tls_base_url="", markers=None, **_):
+    def __init__(self, path, base_url, secret, tls_base_url="", markers=None, routes=None, **_):
         self.path = path
         self.base_url = base_url.rstrip("/")
+        # Host header of the batch request -> storage base URL (the benchmark's latency proxies).
+        self.routes = {host: url.rstrip("/") for host, url in (routes or {}).items()}
         self.tls_base_url = (tls_base_url or "").rstrip("/")
         self.secret = secret
         self.markers = markers
@@ -79,6 +81,10 @@ class SignedFileStorage(ExternalStorage):
         digest = hashlib.md5(f"{expires}/{relative} {self.secret}".encode()).digest()
         sig = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         base = self.tls_base_url if _over_tls() and self.tls_base_url else self.base_url
+        try:
+            base = self.routes.get(request.host, base)
+        except RuntimeError:  # outside a request
+            pass
         return f"{base}/{relative}?expires={expires}&sig={sig}"
 
     def _first_time(self, kind, prefix, oid):
