@@ -30,7 +30,8 @@ public enum InFlight {
         return min(forTheRoundTrip, max(fewestTransfers, remaining / 3))
     }
 
-    /// Range segments of one large object in flight at once, from what its segments took so far.
+    /// Range segments of one large object worth having in flight, from what its segments took so
+    /// far (`SegmentWindow` tries them before keeping them).
     ///
     /// A segment of `segmentBytes` waited `wait` for its first byte and streamed for `streaming`.
     /// Enough connections to carry `aim` bytes per second at the per-connection rate measured
@@ -55,6 +56,7 @@ public enum InFlight {
     /// The rate the segments of one object aim for: about what a fast disk takes. Past it, bytes
     /// only wait in memory.
     public static let aimBytesPerSecond: Int64 = 400_000_000
-    /// The segment bytes one object may have in flight.
-    public static let segmentMemory: Int64 = 64 << 20
+    /// The segment bytes one object may have in flight: with the process's own ~40 MiB, a
+    /// 1 GiB object stays under 100 MiB.
+    public static let segmentMemory: Int64 = 48 << 20
 }

@@ -8,7 +8,7 @@ import HTTP
 extension ObjectDownloader {
     /// Segments several at a time (several connections fill the pipe), each written at its offset
     /// of the partial file; the prefix is hashed and recorded as it grows. How many are in flight
-    /// follows what the segments so far took (`InFlight.segments`): a storage host that caps each
+    /// follows what the segments so far took (`SegmentWindow`): a storage host that caps each
     /// connection, or is far away, gets more of them at once.
     func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
                                   progress: @escaping @Sendable (Int64) -> Void) async throws -> URL?
@@ -40,15 +40,15 @@ extension ObjectDownloader {
             outcome = try await withThrowingTaskGroup(of: Segment.self) { group in
                 var next = 0
                 var done = 0
-                var window = InFlight.fewestSegments
-                var pace = SegmentPace()
+                var window = SegmentWindow(segmentBytes: size)
+                let started = ContinuousClock.now
                 var arrived: [Int: Segment] = [:]
                 var sinks: [FileSink] = []
                 // No write may land after the descriptor is closed (or the file cut): every sink
                 // is shut before this returns, whatever happens.
                 defer { for sink in sinks { sink.close() } }
                 func launch() {
-                    guard next < ranges.count, next - done < window else { return }
+                    guard next < ranges.count, next - done < window.size else { return }
                     let (index, (from, to)) = (next, ranges[next])
                     next += 1
                     var segment = request
@@ -65,11 +65,13 @@ extension ObjectDownloader {
                         return Segment(index: index, response: response, written: sink.written)
                     }
                 }
-                for _ in 0..<window { launch() }
+                for _ in 0..<window.size { launch() }
                 while let segment = try await group.next() {
                     arrived[segment.index] = segment
-                    if segment.response.status == 206, let answer = pace.add(segment.written, segment.response) {
-                        window = answer
+                    if segment.response.status == 206, let wait = segment.response.wait,
+                       let elapsed = segment.response.elapsed {
+                        window.completed(bytes: segment.written, wait: wait, elapsed: elapsed,
+                                         at: ContinuousClock.now - started)
                     }
                     while let ready = arrived.removeValue(forKey: done) {
                         let (from, to) = ranges[ready.index]
@@ -95,7 +97,7 @@ extension ObjectDownloader {
                             throw statusError(ready.response, pointer)
                         }
                     }
-                    while next < ranges.count, next - done < window { launch() }
+                    while next < ranges.count, next - done < window.size { launch() }
                 }
                 return .complete
             }
@@ -147,25 +149,6 @@ extension ObjectDownloader {
         var index: Int
         var response: HTTPClient.Response
         var written: Int64
-    }
-
-    /// What the segments of one object took so far, and the window that follows from it.
-    private struct SegmentPace {
-        var bytes: Int64 = 0
-        var wait = Duration.zero
-        var streaming = Duration.zero
-        var count = 0
-
-        /// The window after one more segment, or nil when its timing is unknown.
-        mutating func add(_ written: Int64, _ response: HTTPClient.Response) -> Int? {
-            guard let wait = response.wait, let elapsed = response.elapsed, written > 0 else { return nil }
-            bytes += written
-            self.wait += wait
-            streaming += elapsed - wait
-            count += 1
-            let c = Int64(count)
-            return InFlight.segments(segmentBytes: bytes / c, wait: self.wait / count, streaming: streaming / count)
-        }
     }
 
     private enum SegmentsOutcome {

@@ -5,7 +5,7 @@ import Testing
 /// host 50 ms away (the fault server's /delayed/ downloads) gets many more than git-lfs's 8 at
 /// once, and `--jobs` still fixes the number. The server counts what is in flight; nothing here
 /// is timed.
-@Suite struct InFlightTests {
+@Suite struct DownloadsInFlightTests {
     let hub = Hub.shared
     let fault = FaultServer.shared
 
