@@ -58,5 +58,5 @@ public enum InFlight {
     public static let aimBytesPerSecond: Int64 = 400_000_000
     /// The segment bytes one object may have in flight: with the process's own ~40 MiB, a
     /// 1 GiB object stays under 100 MiB.
-    public static let segmentMemory: Int64 = 48 << 20
+    public static let segmentMemory: Int64 = 40 << 20
 }

@@ -24,16 +24,17 @@ import Testing
 
     @Test func segmentsFillACappedConnection() {
         // 40 MB/s per connection (4 MiB in 105 ms), no wait: ten streams reach 400 MB/s.
-        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .zero, streaming: .milliseconds(105)) == 11)
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .zero, streaming: .milliseconds(105),
+                                  memory: 64 << 20) == 11)
         // 30 ms away, each stream is busy 105 of every 135 ms: more of them.
         #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(30), streaming: .milliseconds(105),
                                   memory: 64 << 20) == 15)
     }
 
     @Test func segmentMemoryBoundsTheWindow() {
-        // 200 ms away: wanted 30 or more, but 12 segments of 4 MiB are the 48 MiB allowed.
-        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 12)
-        #expect(InFlight.segments(segmentBytes: 8 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 6)
+        // 200 ms away: wanted 30 or more, but 10 segments of 4 MiB are the 40 MiB allowed.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 10)
+        #expect(InFlight.segments(segmentBytes: 8 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 5)
         // Never below the starting window, whatever the memory.
         #expect(InFlight.segments(segmentBytes: 64 << 20, wait: .milliseconds(200), streaming: .seconds(1)) == 4)
     }
