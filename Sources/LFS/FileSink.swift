@@ -37,7 +37,7 @@ final class FileSink: Sendable {
     private let copy: Int32?
     private let name: String
     private let offset: Int64
-    private let length: Int64
+    let length: Int64
     private let hashing: Bool
 
     init(fd: Int32, copy: Int32? = nil, name: String, offset: Int64, length: Int64, hashing: Bool) {

@@ -47,6 +47,11 @@ struct ObjectDownloader: Sendable {
     /// Every download takes the object's lock, not only resumable ones: for a store several
     /// processes fill at once, where no object may be downloaded twice.
     var exclusive = false
+    /// The bytes of the streamed bodies in flight, for all the objects of this downloader at once
+    /// (`InFlight.streamMemory`): FoundationNetworking queues what arrives without back-pressure,
+    /// so these bytes may all be waiting in memory while the disk catches up. A GET takes its
+    /// length before it starts and gives it back when it ends.
+    var memory = AsyncLimiter(Int(InFlight.streamMemory))
     static let minimumSegment: Int64 = 4 << 20
     static let wholeLimit: Int64 = 8 << 20
 
@@ -164,6 +169,8 @@ struct ObjectDownloader: Sendable {
         async throws -> HTTPClient.Response
     {
         let host = request.url?.redactedForRedirect ?? "?"
+        try await memory.acquire(Int(sink.length))
+        defer { memory.release(Int(sink.length)) }
         return try await retry.exchange("download of \(pointer.oid.prefix(12)) from \(host)", logger: logger) {
             sink.reset()
             let counter = ProgressCounter(progress)

@@ -38,16 +38,17 @@ public struct Uploader: Sendable {
     let http: HTTPClient
     let endpoint: URL
     let scope: CredentialScope?
-    let jobs: Int
+    /// Uploads at once; nil: sized to the round trip, as downloads are (`InFlight.transfers`).
+    let jobs: Int?
     let retry: RetryPolicy
     let logger: Logger
 
-    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, jobs: Int = 8, logger: Logger) {
+    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, jobs: Int? = nil, logger: Logger) {
         batch = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         self.http = http
         self.endpoint = endpoint
         self.scope = scope
-        self.jobs = max(1, jobs)
+        self.jobs = jobs.map { max(1, $0) }
         retry = RetryPolicy()
         self.logger = logger
     }
@@ -88,10 +89,19 @@ public struct Uploader: Sendable {
         // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
         // first failure is thrown once the uploads under way have ended, and no new one starts.
         var failure: (any Error)?
+        let storage = work.first?.1.actions?["upload"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
         await withTaskGroup(of: Result<Int64, any Error>.self) { group in
             var pending = work[...]
-            func addNext() {
-                guard failure == nil, let (item, answer) = pending.popFirst() else { return }
+            var running = 0
+            func startMore() {
+                let limit = jobs ?? InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage),
+                                                       remaining: pending.count + running)
+                while running < limit, failure == nil, let (item, answer) = pending.popFirst() {
+                    running += 1
+                    start(item, answer)
+                }
+            }
+            func start(_ item: UploadItem, _ answer: BatchObject) {
                 group.addTask { [self] in
                     do {
                         try await transfer(item, answer, tracker: tracker)
@@ -102,8 +112,9 @@ public struct Uploader: Sendable {
                     }
                 }
             }
-            for _ in 0..<jobs { addNext() }
+            startMore()
             while let outcome = await group.next() {
+                running -= 1
                 switch outcome {
                 case .success(let bytes):
                     report.uploaded += 1
@@ -111,7 +122,7 @@ public struct Uploader: Sendable {
                 case .failure(let error):
                     if failure == nil { failure = error }
                 }
-                addNext()
+                startMore()
             }
         }
         if let failure { throw failure }
