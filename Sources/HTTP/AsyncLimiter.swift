@@ -2,7 +2,8 @@ import Synchronization
 
 /// A counting semaphore for async code: `acquire(n)` waits (cancellably) until `n` of the `count`
 /// units are free and takes them. Waiters are served in order, so a large request is not starved
-/// by small ones; a request for more than `count` takes all of them.
+/// by small ones; a request for more than `count` takes all of them (and `acquire` says how many
+/// it took, for `release`).
 public final class AsyncLimiter: Sendable {
     private struct Waiter {
         var id: UInt64
@@ -10,28 +11,44 @@ public final class AsyncLimiter: Sendable {
         var continuation: CheckedContinuation<Void, any Error>
     }
     private struct State {
+        var count: Int
         var available: Int
         var waiters: [Waiter] = []
         var nextID: UInt64 = 0
+
+        /// The units a request for `units` really takes.
+        func clamped(_ units: Int) -> Int { min(max(1, units), count) }
     }
     private let state: Mutex<State>
-    public let count: Int
 
     public init(_ count: Int) {
-        self.count = max(1, count)
-        state = Mutex(State(available: self.count))
+        state = Mutex(State(count: max(1, count), available: max(1, count)))
     }
 
-    /// The units a request for `units` really takes.
-    private func clamped(_ units: Int) -> Int { min(max(1, units), count) }
+    /// The units there are.
+    public var count: Int { state.withLock { $0.count } }
 
-    public func acquire(_ units: Int = 1) async throws {
-        let units = clamped(units)
+    /// More units from now on (fewer are ignored): for a limit that grows with what is learned.
+    public func raise(to count: Int) {
+        let ready = state.withLock { s -> [Waiter] in
+            guard count > s.count else { return [] }
+            s.available += count - s.count
+            s.count = count
+            return Self.admit(&s)
+        }
+        for next in ready { next.continuation.resume() }
+    }
+
+    /// Takes `units` (all of them if more than `count`), waiting until they are free; returns
+    /// the units taken, which `release` must get back.
+    @discardableResult
+    public func acquire(_ units: Int = 1) async throws -> Int {
+        let units = state.withLock { $0.clamped(units) }
         let id = state.withLock { s -> UInt64 in
             s.nextID += 1
             return s.nextID
         }
-        try await withTaskCancellationHandler {
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 // Checked under the lock: a cancel handler that ran before this found no waiter.
                 let outcome = state.withLock { s -> Bool? in
@@ -49,6 +66,7 @@ public final class AsyncLimiter: Sendable {
                 case nil: break
                 }
             }
+            return units
         } onCancel: {
             let (waiter, ready) = state.withLock { s -> (Waiter?, [Waiter]) in
                 guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return (nil, []) }
@@ -61,8 +79,8 @@ public final class AsyncLimiter: Sendable {
         }
     }
 
+    /// Gives back units `acquire` took.
     public func release(_ units: Int = 1) {
-        let units = clamped(units)
         let ready = state.withLock { s -> [Waiter] in
             s.available += units
             return Self.admit(&s)

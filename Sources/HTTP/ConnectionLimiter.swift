@@ -1,12 +1,20 @@
 import Synchronization
 
-/// `perOrigin` slots for each origin: a request waits only for requests to its own origin, as
-/// libcurl limits connections per host. Requests without an origin share one set of slots.
+/// `perOrigin` slots for each origin, which `raise` can add to up to `most`: a request waits
+/// only for requests to its own origin, as libcurl limits connections per host. Requests without
+/// an origin share one set of slots.
 final class ConnectionLimiter: Sendable {
     private let perOrigin: Int
+    private let most: Int
     private let limiters = Mutex<[Origin?: AsyncLimiter]>([:])
 
-    init(perOrigin: Int) { self.perOrigin = perOrigin }
+    init(perOrigin: Int, most: Int? = nil) {
+        self.perOrigin = perOrigin
+        self.most = max(perOrigin, most ?? perOrigin)
+    }
+
+    /// At least `count` slots for `origin` from now on (at most `most`).
+    func raise(_ origin: Origin?, to count: Int) { limiter(origin).raise(to: min(count, most)) }
 
     private func limiter(_ origin: Origin?) -> AsyncLimiter {
         limiters.withLock { table in

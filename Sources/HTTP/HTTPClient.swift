@@ -64,7 +64,12 @@ public final class HTTPClient: Sendable {
     /// The round trip to each origin, from the answers' waits.
     public let roundTrips = RoundTrips()
 
-    public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8) {
+    /// - Parameters:
+    ///   - maximumConnectionsPerHost: the most connections to one origin.
+    ///   - connectionsPerHost: how many of them requests may use at first (default: all);
+    ///     `allowConnections` gives more, as what is learned of the host calls for.
+    public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8,
+                connectionsPerHost: Int? = nil) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
         configuration.timeoutIntervalForRequest = idleTimeout.timeInterval + 5
@@ -78,7 +83,15 @@ public final class HTTPClient: Sendable {
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         self.idleTimeout = idleTimeout
         watchdog = Watchdog(idle: idleTimeout)
-        slots = ConnectionLimiter(perOrigin: max(1, maximumConnectionsPerHost))
+        slots = ConnectionLimiter(perOrigin: max(1, min(connectionsPerHost ?? maximumConnectionsPerHost,
+                                                        maximumConnectionsPerHost)),
+                                  most: max(1, maximumConnectionsPerHost))
+    }
+
+    /// Lets requests to `origin` use `count` connections at once from now on (never fewer than
+    /// before, never more than `maximumConnectionsPerHost`).
+    public func allowConnections(_ count: Int, to origin: Origin) {
+        slots.raise(origin, to: count)
     }
 
     deinit { session.finishTasksAndInvalidate() }

@@ -22,18 +22,10 @@ public final class RoundTrips: Sendable {
         }
     }
 
-    /// The estimate for `origin`, or nil before any answer came from it.
+    /// The estimate for `origin`, or nil before any answer came from it. Only the origin's own
+    /// answers count: another host's (the batch API's, whose answers also hold the LFS server's
+    /// work, often tens of milliseconds of it) says little about this one.
     public func estimate(for origin: Origin) -> Duration? {
         samples.withLock { $0[origin]?.min() }
-    }
-
-    /// The estimate for `origin`, or for any origin heard from when that one has not answered
-    /// yet (a storage host before its first download: usually in the region of the hub that
-    /// pointed to it), or nil.
-    public func estimate(preferring origin: Origin?) -> Duration? {
-        samples.withLock { table in
-            if let origin, let own = table[origin]?.min() { return own }
-            return table.values.compactMap { $0.min() }.min()
-        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Logging
+import Synchronization
 
 /// What a fetch did: objects downloaded (and their bytes), objects already in the store, and the
 /// objects that could not be had, with the reason.
@@ -58,6 +59,7 @@ public struct Fetcher: Sendable {
                                           maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                           logger: logger)
         downloader.copyDirectory = options.copyDirectory
+        downloader.bulk = HTTPClient(idleTimeout: http.idleTimeout, maximumConnectionsPerHost: InFlight.mostTransfers)
         downloader.exclusive = options.sharedStore != nil
         self.store = store
         self.downloader = downloader
@@ -109,11 +111,21 @@ public struct Fetcher: Sendable {
         let size = BatchClient.maxObjectsPerRequest
         let chunks = stride(from: 0, to: missing.count, by: size).map { Array(missing[$0..<min($0 + size, missing.count)]) }
         let http = downloader.http
+        let mostJobs = Mutex(0)
         /// Downloads at once: fixed, or as the round trip to the storage host calls for now.
         func jobs(for answer: BatchObject?, remaining: Int) -> Int {
             if let fixed = options.jobs { return max(1, fixed) }
             let storage = answer?.actions?["download"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
-            return InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage), remaining: remaining)
+            let roundTrip = storage.flatMap(http.roundTrips.estimate(for:))
+            let jobs = InFlight.transfers(roundTrip: roundTrip, remaining: remaining)
+            // As many connections as downloads (a large object's segments share them).
+            if let storage { http.allowConnections(jobs, to: storage) }
+            if jobs > mostJobs.withLock({ $0 }) {
+                mostJobs.withLock { $0 = jobs }
+                let ms = roundTrip.map { String(format: "%.1f ms", $0.timeInterval * 1000) } ?? "unknown"
+                logger.debug("LFS: round trip to \(storage?.description ?? "storage") \(ms): \(jobs) downloads at once")
+            }
+            return jobs
         }
         enum Done: Sendable {
             case batch([Pointer], [BatchObject])
@@ -153,6 +165,12 @@ public struct Fetcher: Sendable {
                 switch done {
                 case .batch(let chunk, let answers):
                     batchesInFlight -= 1
+                    if options.jobs == nil {
+                        let storage = answers.first?.actions?["download"].flatMap { URL(string: $0.href) }
+                            .flatMap(Origin.init)
+                        downloader.memory.raise(to: Int(InFlight.streamMemory(
+                            roundTrip: storage.flatMap(http.roundTrips.estimate(for:)))))
+                    }
                     for (pointer, answer) in zip(chunk, answers) {
                         if let error = answer.error {
                             report.failures[pointer.oid] = Self.describe(error)

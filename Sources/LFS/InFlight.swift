@@ -58,9 +58,16 @@ public enum InFlight {
     public static let aimBytesPerSecond: Int64 = 400_000_000
     /// The segment bytes one object may have in flight.
     public static let segmentMemory: Int64 = 40 << 20
-    /// The bytes of all the bodies one LFS pass streams at once (whole small objects and
-    /// segments): with the process's own ~40 MiB, a pass stays under 100 MiB however many
-    /// objects, and however large, it downloads. 48 MiB in flight carry 240 MB/s at a 200 ms
-    /// round trip, about what the disk of this class of machine takes.
-    public static let streamMemory: Int64 = 48 << 20
+    /// The bytes of all the bodies one LFS pass asks for at once (whole small objects and
+    /// segments), which may all be waiting in memory if the disk falls behind.
+    ///
+    /// On a near host, 32 MiB, what eight connections of 4 MiB segments held before: with the
+    /// process's own ~45 MiB, a pass stays under 100 MiB however many objects, and however
+    /// large, it downloads. A far host keeps most of those bytes on the wire, and needs more of
+    /// them in flight to fill the link (the bandwidth-delay product): `aimBytesPerSecond` times
+    /// the round trip, at most 96 MiB.
+    public static func streamMemory(roundTrip: Duration?) -> Int64 {
+        let onTheWire = Int64(Double(aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0))
+        return min(96 << 20, max(32 << 20, onTheWire))
+    }
 }

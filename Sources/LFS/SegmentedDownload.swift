@@ -57,7 +57,8 @@ extension ObjectDownloader {
                                         hashing: false)
                     sinks.append(sink)
                     group.addTask { [self] in
-                        let response = try await fetch(segment, pointer: pointer, progress: progress, sink: sink) { http in
+                        let response = try await fetch(segment, pointer: pointer, through: bulk, progress: progress,
+                                                       sink: sink) { http in
                             http.statusCode == 206 && ContentRange(http.value(forHTTPHeaderField: "Content-Range"))
                                 .map { $0.start == from && $0.end == to && ($0.total == nil || $0.total == pointer.size) } == true
                         }

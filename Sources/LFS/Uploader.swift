@@ -94,8 +94,9 @@ public struct Uploader: Sendable {
             var pending = work[...]
             var running = 0
             func startMore() {
-                let limit = jobs ?? InFlight.transfers(roundTrip: http.roundTrips.estimate(preferring: storage),
+                let limit = jobs ?? InFlight.transfers(roundTrip: storage.flatMap(http.roundTrips.estimate(for:)),
                                                        remaining: pending.count + running)
+                if jobs == nil, let storage { http.allowConnections(limit, to: storage) }
                 while running < limit, failure == nil, let (item, answer) = pending.popFirst() {
                     running += 1
                     start(item, answer)

@@ -104,7 +104,8 @@ struct LFSPass: Sendable {
 
         let byOID = Dictionary(grouping: pending, by: \.pointer.oid)
         let written = Mutex<(paths: [String], failures: [LFSFailure])>(([], []))
-        let http = HTTPClient(idleTimeout: client.timeouts.idle, maximumConnectionsPerHost: max(options.jobs ?? InFlight.mostTransfers, 2))
+        let http = HTTPClient(idleTimeout: client.timeouts.idle, maximumConnectionsPerHost: max(options.jobs ?? InFlight.mostTransfers, 2),
+                              connectionsPerHost: max(options.jobs ?? InFlight.fewestTransfers, 2))
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize

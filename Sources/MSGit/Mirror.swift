@@ -43,7 +43,8 @@ extension GitClient {
     public func mirror(_ entries: [String], into root: URL, jobs: Int = 4, options: MirrorOptions = MirrorOptions(),
                        report: (@Sendable (MirrorResult) -> Void)? = nil) async -> [MirrorResult] {
         let http = HTTPClient(idleTimeout: timeouts.idle,
-                              maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers)
+                              maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers,
+                              connectionsPerHost: options.lfsJobs ?? InFlight.fewestTransfers)
         return await withTaskGroup(of: MirrorResult.self) { group in
             var pending = entries[...]
             func addNext() {
@@ -67,7 +68,8 @@ extension GitClient {
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
         await mirror(entry, into: root, options: options,
                      http: HTTPClient(idleTimeout: timeouts.idle,
-                                      maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers))
+                                      maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers,
+                                      connectionsPerHost: options.lfsJobs ?? InFlight.fewestTransfers))
     }
 
     func mirror(_ entry: String, into root: URL, options: MirrorOptions, http: HTTPClient) async -> MirrorResult {

@@ -31,7 +31,7 @@ import Testing
         let waiting = Task { try await budget.acquire(3) }
         await #expect(throws: Hung.self) { try await finishes(within: .milliseconds(300)) { try await budget.acquire(1) } }
         budget.release(6)
-        try await finishes { try await waiting.value }
+        try await finishes { _ = try await waiting.value }
     }
 
     @Test func aLargeRequestIsNotStarvedBySmallOnes() async throws {
@@ -42,14 +42,28 @@ import Testing
         // One unit is free, but the large request is first in line.
         await #expect(throws: Hung.self) { try await finishes(within: .milliseconds(300)) { try await budget.acquire(1) } }
         budget.release(3)
-        try await finishes { try await large.value }
+        try await finishes { _ = try await large.value }
     }
 
     @Test func aRequestForMoreThanAllTakesAll() async throws {
         let budget = AsyncLimiter(4)
-        try await finishes { try await budget.acquire(100) }
-        budget.release(100)
+        let taken = try await budget.acquire(100)
+        #expect(taken == 4)
+        await #expect(throws: Hung.self) { try await finishes(within: .milliseconds(300)) { try await budget.acquire(1) } }
+        budget.release(taken)
         try await finishes { try await budget.acquire(4) }
+    }
+
+    @Test func raisingTheCountLetsWaitersIn() async throws {
+        let budget = AsyncLimiter(2)
+        try await budget.acquire(2)
+        let waiting = Task { try await budget.acquire(1) }
+        try await Task.sleep(for: .milliseconds(50))
+        budget.raise(to: 3)
+        try await finishes { _ = try await waiting.value }
+        #expect(budget.count == 3)
+        budget.raise(to: 1)  // never lowered
+        #expect(budget.count == 3)
     }
 
     @Test func aCancelledLargeWaiterLetsTheNextOneIn() async throws {
@@ -61,6 +75,6 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         large.cancel()
         await #expect(throws: CancellationError.self) { try await large.value }
-        try await finishes { try await small.value }
+        try await finishes { _ = try await small.value }
     }
 }

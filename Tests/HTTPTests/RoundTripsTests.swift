@@ -19,14 +19,12 @@ import Testing
         #expect(trips.estimate(for: hub) == .milliseconds(200))
     }
 
-    @Test func anOriginNotHeardFromBorrowsTheNearestEstimate() {
+    @Test func eachOriginHasItsOwn() {
         let trips = RoundTrips()
-        #expect(trips.estimate(preferring: storage) == nil)
         trips.record(.milliseconds(40), for: hub)
-        #expect(trips.estimate(preferring: storage) == .milliseconds(40))
+        #expect(trips.estimate(for: storage) == nil)
         trips.record(.milliseconds(12), for: storage)
-        trips.record(.milliseconds(5), for: hub)
-        #expect(trips.estimate(preferring: storage) == .milliseconds(12))
-        #expect(trips.estimate(preferring: nil) == .milliseconds(5))
+        #expect(trips.estimate(for: storage) == .milliseconds(12))
+        #expect(trips.estimate(for: hub) == .milliseconds(40))
     }
 }

@@ -38,4 +38,12 @@ import Testing
         // Never below the starting window, whatever the memory.
         #expect(InFlight.segments(segmentBytes: 64 << 20, wait: .milliseconds(200), streaming: .seconds(1)) == 4)
     }
+
+    @Test func streamMemoryFollowsTheBytesOnTheWire() {
+        #expect(InFlight.streamMemory(roundTrip: nil) == 32 << 20)
+        #expect(InFlight.streamMemory(roundTrip: .milliseconds(30)) == 32 << 20)
+        // 400 MB/s for 200 ms: 80 MB on the wire.
+        #expect(InFlight.streamMemory(roundTrip: .milliseconds(200)) == 80_000_000)
+        #expect(InFlight.streamMemory(roundTrip: .seconds(1)) == 96 << 20)
+    }
 }
