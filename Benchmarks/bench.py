@@ -56,7 +56,10 @@ INODE_SETTLE_S = 36
 def sh(cmd, cwd=None, env=None, check=True):
     full = dict(os.environ)
     full.update(env or {})
-    return subprocess.run(cmd, cwd=cwd, env=full, check=check, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=cwd, env=full, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}: {(done.stderr or done.stdout)[-3000:]}")
+    return done
 
 
 class Measured:
@@ -224,6 +227,9 @@ class Bench:
         work = os.path.join(self.work, "fixtures", name)
         hubmod.model_worktree(work, "# benchmark model\n", env=self.env)
         git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
+        # Thousands of loose objects start `git gc --auto` in the background after a commit; it
+        # packs and deletes them while git-lfs's pre-push hook reads them ("missing object").
+        git("config", "gc.auto", "0")
         for path, size in files:
             hubmod.write_random(os.path.join(work, path), size, name + path)
         git("add", ".")
@@ -237,6 +243,7 @@ class Bench:
         os.makedirs(work)
         git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
         git("init", "-q", "--initial-branch=master")
+        git("config", "gc.auto", "0")  # see lfs_repo
         per_commit = max(1, blobs // commits)
         n = 0
         for c in range(commits):
@@ -508,7 +515,7 @@ class Bench:
         }
         return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "kernel": platform.release(), **versions}
 
-    def write(self):
+    def write(self, failure=None):
         os.makedirs(self.args.out, exist_ok=True)
         machine = self.machine()
         lines = ["| # | measurement | msgit | RSS | CPU | connections/requests | peer | peer time | peer RSS | peer CPU | "
@@ -531,14 +538,15 @@ class Bench:
                   f"{machine['git-lfs']}, {machine['curl']}; median of {self.args.runs} runs after a warm-up"
                   f"{f'; {self.args.rtt:g} ms round trip (latency proxy)' if self.args.rtt else ''}"
                   f"{f'; storage capped at {self.args.conn_rate:g} MB/s per connection' if self.args.conn_rate else ''}"
-                  f"{'; TINY fixtures (numbers mean nothing)' if self.args.tiny else ''}.")
+                  f"{'; TINY fixtures (numbers mean nothing)' if self.args.tiny else ''}."
+                  f"{f' INCOMPLETE: {failure}' if failure else ''}")
         text = header + "\n\n" + "\n".join(lines) + "\n"
         with open(os.path.join(self.args.out, "results.md"), "w") as f:
             f.write(text)
         record = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine,
                   "settings": {"runs": self.args.runs, "tiny": self.args.tiny, "only": self.args.only,
                                "rtt_ms": self.args.rtt, "conn_rate_mb_s": self.args.conn_rate},
-                  "rows": self.rows, "disk": self.disk_rows}
+                  "rows": self.rows, "disk": self.disk_rows, "failure": failure}
         with open(os.path.join(self.args.out, "results.json"), "w") as f:
             json.dump(record, f, indent=2)
         if self.args.record:
@@ -575,15 +583,24 @@ def main():
     bench = Bench(args)
     bench.start()
     bench.done = set()
+    failure = None
     try:
         for n in [int(x) for x in args.only.split(",")]:
-            getattr(bench, f"scenario{n}")()
+            try:
+                getattr(bench, f"scenario{n}")()
+            except Exception as error:
+                # Keep what the scenarios before it measured.
+                failure = f"scenario {n} failed: {error}"
+                print(failure, file=sys.stderr, flush=True)
+                break
             bench.empty_trash()
             bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-", 6: "bench/model", 7: "bench/tiny",
                             8: "-"}[n])
-        bench.write()
+        bench.write(failure)
     finally:
         bench.stop()
+    if failure:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

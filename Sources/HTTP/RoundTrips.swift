@@ -1,24 +1,24 @@
 import Synchronization
 
 /// The round trip to each origin, as the answers show it: the shortest wait for an answer's
-/// first byte among the last `window` requests to that origin.
+/// first byte from that origin so far.
 ///
 /// The shortest, not the mean: a wait also holds the server's work, the queue behind our own
-/// requests and, on a new connection, its handshake, and none of those is distance. The minimum
-/// over recent requests is what TCP's and BBR's estimators take for the same reason. It is what
-/// the LFS transfers size their requests in flight by (`InFlight`).
+/// requests and, on a new connection, its handshake, and none of those is distance. TCP and BBR
+/// take the minimum for the same reason, over a window of seconds to follow a route that changes;
+/// here it is the minimum since the client began, because a wait measured in the application also
+/// holds this process's own queueing, which a busy machine keeps up for long stretches: with a
+/// window of the last 32 answers, a pull of 10,000 small files on loopback, the kernel busy with
+/// their inodes, saw its storage host's waits rise to ~50 ms and opened 61 connections to it.
+/// It is what the LFS transfers size their requests in flight by (`InFlight`).
 public final class RoundTrips: Sendable {
-    private let window: Int
-    private let samples = Mutex<[Origin: [Duration]]>([:])
+    private let shortest = Mutex<[Origin: Duration]>([:])
 
-    public init(window: Int = 32) { self.window = max(1, window) }
+    public init() {}
 
     public func record(_ wait: Duration, for origin: Origin) {
-        samples.withLock { table in
-            var recent = table[origin, default: []]
-            recent.append(wait)
-            if recent.count > window { recent.removeFirst(recent.count - window) }
-            table[origin] = recent
+        shortest.withLock { table in
+            table[origin] = min(wait, table[origin] ?? wait)
         }
     }
 
@@ -26,6 +26,6 @@ public final class RoundTrips: Sendable {
     /// answers count: another host's (the batch API's, whose answers also hold the LFS server's
     /// work, often tens of milliseconds of it) says little about this one.
     public func estimate(for origin: Origin) -> Duration? {
-        samples.withLock { $0[origin]?.min() }
+        shortest.withLock { $0[origin] }
     }
 }

@@ -61,13 +61,14 @@ public enum InFlight {
     /// The bytes of all the bodies one LFS pass asks for at once (whole small objects and
     /// segments), which may all be waiting in memory if the disk falls behind.
     ///
-    /// On a near host, 32 MiB, what eight connections of 4 MiB segments held before: with the
-    /// process's own ~45 MiB, a pass stays under 100 MiB however many objects, and however
-    /// large, it downloads. A far host keeps most of those bytes on the wire, and needs more of
+    /// On a near host, 24 MiB, six segments of 4 MiB (more carry nothing where the disk is the
+    /// limit, as on loopback): with the process's own ~45 MiB and what malloc keeps of freed
+    /// chunks, a pass stays under 100 MiB however many objects, and however large, it downloads
+    /// (32 MiB gave a model clone 79-114 MiB in one hour's runs). A far host keeps most of those bytes on the wire, and needs more of
     /// them in flight to fill the link (the bandwidth-delay product): `aimBytesPerSecond` times
     /// the round trip, at most 96 MiB.
     public static func streamMemory(roundTrip: Duration?) -> Int64 {
         let onTheWire = Int64(Double(aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0))
-        return min(96 << 20, max(32 << 20, onTheWire))
+        return min(96 << 20, max(24 << 20, onTheWire))
     }
 }

@@ -40,8 +40,8 @@ import Testing
     }
 
     @Test func streamMemoryFollowsTheBytesOnTheWire() {
-        #expect(InFlight.streamMemory(roundTrip: nil) == 32 << 20)
-        #expect(InFlight.streamMemory(roundTrip: .milliseconds(30)) == 32 << 20)
+        #expect(InFlight.streamMemory(roundTrip: nil) == 24 << 20)
+        #expect(InFlight.streamMemory(roundTrip: .milliseconds(30)) == 24 << 20)
         // 400 MB/s for 200 ms: 80 MB on the wire.
         #expect(InFlight.streamMemory(roundTrip: .milliseconds(200)) == 80_000_000)
         #expect(InFlight.streamMemory(roundTrip: .seconds(1)) == 96 << 20)
