@@ -19,7 +19,8 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   5. no-op: lfs pull on a complete clone (msgit vs git lfs pull), and a mirror rerun with nothing new.
   6. one copy of each weight: disk used by the model clone of scenario 1 (msgit's default: copies on
      ext4, reflinks on an XFS loop image where root may mount one; --link; git + git-lfs), the clone
-     time with --link, and a second clone whose objects are already in a shared store (--lfs-storage).
+     time with --link, and a second clone whose objects are already in a shared store (--lfs-storage),
+     with and without --link.
   7. 10,000 LFS files of 4 KiB: msgit lfs pull vs git lfs pull.
   8. a mirror of 20 small model repositories from nothing: msgit mirror vs git clone --mirror + git lfs
      fetch --all, four at a time each.
@@ -425,8 +426,13 @@ class Bench:
         sh([self.msgit, "clone", "-q", "--lfs-storage", store, url, first], env=self.env)
         shared = self.measure([self.msgit, "clone", "-q", "--lfs-storage", store, url, target], prepare=rm,
                               settle=True)
+        # The same with --link: no byte of the weights written (on ext4 the default must copy them
+        # into the work tree, as no file system without reflinks can share them otherwise).
+        shared_linked = self.measure([self.msgit, "clone", "-q", "--link", "--lfs-storage", store, url, target],
+                                     prepare=rm, settle=True)
         self.row(6, "model clone --link", linked, git, "git clone (git-lfs)", "<= 0.35, disk <= 1.05 x model")
         self.row(6, "second clone, shared store", shared, git, "git clone (git-lfs)", "<= 0.1")
+        self.row(6, "second clone, shared store, --link", shared_linked, git, "git clone (git-lfs)", "<= 0.1")
 
     def scenario7(self):
         print("7. 10,000 LFS files of 4 KiB", flush=True)
