@@ -64,9 +64,9 @@ public enum InFlight {
     /// On a near host, 24 MiB, six segments of 4 MiB (more carry nothing where the disk is the
     /// limit, as on loopback): with the process's own ~45 MiB and what malloc keeps of freed
     /// chunks, a pass stays under 100 MiB however many objects, and however large, it downloads
-    /// (32 MiB gave a model clone 79-114 MiB in one hour's runs). A far host keeps most of those bytes on the wire, and needs more of
-    /// them in flight to fill the link (the bandwidth-delay product): `aimBytesPerSecond` times
-    /// the round trip, at most 96 MiB.
+    /// (32 MiB gave a model clone 79-116 MiB in one hour's runs). A far host keeps most of those
+    /// bytes on the wire, and needs more of them in flight to fill the link (the bandwidth-delay
+    /// product): `aimBytesPerSecond` times the round trip, at most 96 MiB.
     public static func streamMemory(roundTrip: Duration?) -> Int64 {
         let onTheWire = Int64(Double(aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0))
         return min(96 << 20, max(24 << 20, onTheWire))
