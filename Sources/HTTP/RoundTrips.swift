@@ -7,9 +7,8 @@ import Synchronization
 /// requests and, on a new connection, its handshake, and none of those is distance. TCP and BBR
 /// take the minimum for the same reason, over a window of seconds to follow a route that changes;
 /// here it is the minimum since the client began, because a wait measured in the application also
-/// holds this process's own queueing, which a busy machine keeps up for long stretches: with a
-/// window of the last 32 answers, a pull of 10,000 small files on loopback, the kernel busy with
-/// their inodes, saw its storage host's waits rise to ~50 ms and opened 61 connections to it.
+/// holds this process's own queueing (the delegate queue, a CPU busy with the files), which a
+/// busy machine keeps up for long stretches, and a larger estimate only opens more connections.
 /// It is what the LFS transfers size their requests in flight by (`InFlight`).
 public final class RoundTrips: Sendable {
     private let shortest = Mutex<[Origin: Duration]>([:])
