@@ -43,10 +43,9 @@ public final class AsyncLimiter: Sendable {
     /// the units taken, which `release` must get back.
     @discardableResult
     public func acquire(_ units: Int = 1) async throws -> Int {
-        let units = state.withLock { $0.clamped(units) }
-        let id = state.withLock { s -> UInt64 in
+        let (units, id) = state.withLock { s -> (Int, UInt64) in
             s.nextID += 1
-            return s.nextID
+            return (s.clamped(units), s.nextID)
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

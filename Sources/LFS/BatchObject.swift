@@ -49,4 +49,9 @@ public struct BatchObject: Sendable, Decodable {
         if let expiry = action.expiry(receivedAt: receivedAt), expiry.timeIntervalSinceNow < margin { return nil }
         return action
     }
+
+    /// The origin `name`'s link points to (the storage host, for downloads and uploads), or nil.
+    public func origin(of name: String) -> Origin? {
+        actions?[name].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
+    }
 }

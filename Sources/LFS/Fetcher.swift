@@ -1,7 +1,6 @@
 import Foundation
 import HTTP
 import Logging
-import Synchronization
 
 /// What a fetch did: objects downloaded (and their bytes), objects already in the store, and the
 /// objects that could not be had, with the reason.
@@ -111,17 +110,17 @@ public struct Fetcher: Sendable {
         let size = BatchClient.maxObjectsPerRequest
         let chunks = stride(from: 0, to: missing.count, by: size).map { Array(missing[$0..<min($0 + size, missing.count)]) }
         let http = downloader.http
-        let mostJobs = Mutex(0)
+        var mostJobs = 0
         /// Downloads at once: fixed, or as the round trip to the storage host calls for now.
         func jobs(for answer: BatchObject?, remaining: Int) -> Int {
             if let fixed = options.jobs { return max(1, fixed) }
-            let storage = answer?.actions?["download"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
+            let storage = answer?.origin(of: "download")
             let roundTrip = storage.flatMap(http.roundTrips.estimate(for:))
             let jobs = InFlight.transfers(roundTrip: roundTrip, remaining: remaining)
             // As many connections as downloads (a large object's segments share them).
             if let storage { http.allowConnections(jobs, to: storage) }
-            if jobs > mostJobs.withLock({ $0 }) {
-                mostJobs.withLock { $0 = jobs }
+            if jobs > mostJobs {
+                mostJobs = jobs
                 let ms = roundTrip.map { String(format: "%.1f ms", $0.timeInterval * 1000) } ?? "unknown"
                 logger.debug("LFS: round trip to \(storage?.description ?? "storage") \(ms): \(jobs) downloads at once")
             }
@@ -166,8 +165,7 @@ public struct Fetcher: Sendable {
                 case .batch(let chunk, let answers):
                     batchesInFlight -= 1
                     if options.jobs == nil {
-                        let storage = answers.first?.actions?["download"].flatMap { URL(string: $0.href) }
-                            .flatMap(Origin.init)
+                        let storage = answers.first?.origin(of: "download")
                         downloader.memory.raise(to: Int(InFlight.streamMemory(
                             roundTrip: storage.flatMap(http.roundTrips.estimate(for:)))))
                     }

@@ -89,7 +89,7 @@ public struct Uploader: Sendable {
         // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
         // first failure is thrown once the uploads under way have ended, and no new one starts.
         var failure: (any Error)?
-        let storage = work.first?.1.actions?["upload"].flatMap { URL(string: $0.href) }.flatMap(Origin.init)
+        let storage = work.first?.1.origin(of: "upload")
         await withTaskGroup(of: Result<Int64, any Error>.self) { group in
             var pending = work[...]
             var running = 0

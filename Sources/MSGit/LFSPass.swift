@@ -104,8 +104,7 @@ struct LFSPass: Sendable {
 
         let byOID = Dictionary(grouping: pending, by: \.pointer.oid)
         let written = Mutex<(paths: [String], failures: [LFSFailure])>(([], []))
-        let http = HTTPClient(idleTimeout: client.timeouts.idle, maximumConnectionsPerHost: max(options.jobs ?? InFlight.mostTransfers, 2),
-                              connectionsPerHost: max(options.jobs ?? InFlight.fewestTransfers, 2))
+        let http = InFlight.client(idleTimeout: client.timeouts.idle, jobs: options.jobs.map { max($0, 2) })
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize

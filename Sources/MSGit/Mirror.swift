@@ -42,9 +42,7 @@ extension GitClient {
     /// the next, and its per-host limit holds for them all.
     public func mirror(_ entries: [String], into root: URL, jobs: Int = 4, options: MirrorOptions = MirrorOptions(),
                        report: (@Sendable (MirrorResult) -> Void)? = nil) async -> [MirrorResult] {
-        let http = HTTPClient(idleTimeout: timeouts.idle,
-                              maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers,
-                              connectionsPerHost: options.lfsJobs ?? InFlight.fewestTransfers)
+        let http = InFlight.client(idleTimeout: timeouts.idle, jobs: options.lfsJobs)
         return await withTaskGroup(of: MirrorResult.self) { group in
             var pending = entries[...]
             func addNext() {
@@ -67,9 +65,7 @@ extension GitClient {
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
         await mirror(entry, into: root, options: options,
-                     http: HTTPClient(idleTimeout: timeouts.idle,
-                                      maximumConnectionsPerHost: options.lfsJobs ?? InFlight.mostTransfers,
-                                      connectionsPerHost: options.lfsJobs ?? InFlight.fewestTransfers))
+                     http: InFlight.client(idleTimeout: timeouts.idle, jobs: options.lfsJobs))
     }
 
     func mirror(_ entry: String, into root: URL, options: MirrorOptions, http: HTTPClient) async -> MirrorResult {

@@ -65,8 +65,7 @@ extension GitClient {
                    secrets: SecretScope, reporter: ProgressReporter) async throws -> UploadReport {
         guard !items.isEmpty else { return UploadReport() }
         guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
-        let http = HTTPClient(idleTimeout: timeouts.idle, maximumConnectionsPerHost: InFlight.mostTransfers,
-                              connectionsPerHost: InFlight.fewestTransfers)
+        let http = InFlight.client(idleTimeout: timeouts.idle, jobs: nil)
         let uploader = Uploader(endpoint: endpoint, scope: lfsScope(for: endpoint, remoteURL: remoteURL,
                                                                    credential: credential, secrets: secrets),
                                 http: http, logger: logger)
