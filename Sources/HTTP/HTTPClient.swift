@@ -79,6 +79,10 @@ public final class HTTPClient: Sendable {
         configuration.httpCookieStorage = nil
         configuration.urlCredentialStorage = nil
         configuration.httpShouldSetCookies = false
+        // Not only storing none: FoundationNetworking parses every header line of every answer
+        // for cookies unless the policy is `.never` (a few percent of the CPU of a pull of
+        // many small objects).
+        configuration.httpCookieAcceptPolicy = .never
         delegate = SessionDelegate()
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         self.idleTimeout = idleTimeout
@@ -157,9 +161,13 @@ public final class HTTPClient: Sendable {
         try Task.checkCancellation()
         let origin = task.originalRequest?.url.flatMap(Origin.init)
         try await slots.acquire(origin)
+        let opensConnection = origin.map(roundTrips.begin) ?? false
         defer {
             slots.release(origin)
-            if let origin, let wait = state.wait { roundTrips.record(wait, for: origin) }
+            if let origin {
+                roundTrips.end(origin)
+                if let wait = state.wait { roundTrips.record(wait, for: origin, openedConnection: opensConnection) }
+            }
         }
         register()
         return try await withTaskCancellationHandler {

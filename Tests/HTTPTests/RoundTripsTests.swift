@@ -25,4 +25,34 @@ import Testing
         #expect(trips.estimate(for: storage) == .milliseconds(12))
         #expect(trips.estimate(for: hub) == .milliseconds(40))
     }
+
+    @Test func aWaitThatHeldAHandshakeCountsForItsRoundTrips() {
+        let trips = RoundTrips()
+        let plain = Origin(scheme: "http", host: "storage.example", port: nil)
+        trips.record(.milliseconds(62), for: plain, openedConnection: true)  // TCP's handshake + the request
+        #expect(trips.estimate(for: plain) == .milliseconds(31))
+        trips.record(.milliseconds(96), for: storage, openedConnection: true)  // + TLS's
+        #expect(trips.estimate(for: storage) == .milliseconds(32))
+        trips.record(.milliseconds(30), for: storage)
+        #expect(trips.estimate(for: storage) == .milliseconds(30))
+    }
+
+    /// As libcurl reuses an idle HTTP/1.1 connection: the first requests at once open one each;
+    /// a request started while fewer are in flight than have been finds one idle.
+    @Test func requestsOpenConnectionsOnlyPastTheMostEverInFlight() {
+        let trips = RoundTrips()
+        #expect(trips.begin(storage))
+        #expect(trips.begin(storage))
+        #expect(trips.begin(hub))  // another origin has connections of its own
+        trips.end(storage)
+        #expect(!trips.begin(storage))  // the one just finished is idle
+        #expect(trips.begin(storage))  // three at once: a third connection
+        trips.end(storage)
+        trips.end(storage)
+        trips.end(storage)
+        #expect(!trips.begin(storage))
+        #expect(!trips.begin(storage))
+        #expect(!trips.begin(storage))
+        #expect(trips.begin(storage))
+    }
 }

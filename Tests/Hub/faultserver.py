@@ -17,16 +17,20 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         stallbody    download actions whose body stops halfway and stalls
         slowbatch    download actions (content that is not the object's), answered at once for a
                      request of 100 objects and after 1.5 s for a smaller one (the last batch)
-        delayed-<tag>  download actions to /delayed/<tag>/... (content that is not the object's)
+        delayed-<tag>  download actions to the other host's /delayed/<tag>/... (content that is not
+                     the object's)
+        delayed<ms>-<tag>  the same, from a storage host <ms> ms away
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
         http-href    (over https) download actions whose href is plain http
   /downgrade/...                (over https) 302 to the same path over plain http
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
   /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
-  /delayed/<tag>/<oid>/<n>      /content/<oid>/<n> after 50 ms, as from a storage host 50 ms away; the
-                                log entry says how many requests of <tag> were in flight (this one
-                                included) when it arrived
+  /delayed/<tag>/<oid>/<n>[?ms=M]  /content/<oid>/<n> after M ms (50 by default), as from a storage
+                                host M ms away, and M more for the first request on a connection
+                                (its TCP handshake); the log entry says how many requests of <tag>
+                                were in flight (this one included) when it arrived, and the
+                                connection (the client's port)
 
 A third listener serves the same over TLS on https://localhost:TLSPORT with a self-signed
 certificate (cert.pem in --state) that clients under test are told to trust.
@@ -106,7 +110,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
                  "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()}
         if kind == "delayed" and len(parts) >= 4:
-            return self.delayed(parts[1], parts[2], int(parts[3]), entry)
+            query = self.path.split("?", 1)[1] if "?" in self.path else ""
+            ms = int(query[3:]) if query.startswith("ms=") else 50
+            return self.delayed(parts[1], parts[2], int(parts[3]), entry, ms)
         log(entry)
         if kind == "stall":
             return self.stall()
@@ -143,13 +149,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.lfs(parts[1], body)
         return self.send(404, b"not found\n")
 
-    def delayed(self, tag, oid, n, entry):
+    def delayed(self, tag, oid, n, entry, ms):
+        # One handler serves one connection: the first request on it also pays the handshake.
+        handshake = not getattr(self, "answered_before", False)
+        self.answered_before = True
         with IN_FLIGHT_LOCK:
             IN_FLIGHT[tag] = IN_FLIGHT.get(tag, 0) + 1
             entry["inflight"] = IN_FLIGHT[tag]
+        entry["connection"] = self.client_address[1]
         log(entry)
         try:
-            time.sleep(0.05)
+            time.sleep((2 if handshake else 1) * ms / 1000)
             self.send(200, content(oid, n), content_type="application/octet-stream")
         finally:
             with IN_FLIGHT_LOCK:
@@ -180,8 +190,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 href = f"http://127.0.0.1:{ARGS.port}/stallbody/{size}"
             elif scenario == "slowbatch":
                 href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{size}"
-            elif scenario.startswith("delayed-"):
-                href = f"http://127.0.0.1:{ARGS.port}/delayed/{scenario[8:]}/{oid}/{size}"
+            elif scenario.startswith("delayed"):
+                ms, tag = scenario[7:].split("-", 1)
+                href = f"http://127.0.0.2:{ARGS.port}/delayed/{tag}/{oid}/{size}?ms={ms or 50}"
             elif scenario == "storage-redirect":
                 href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
             elif scenario == "http-href":

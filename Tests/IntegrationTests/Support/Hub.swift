@@ -383,6 +383,8 @@ struct FaultServer: Sendable, Decodable {
         let time: Double?
         /// /delayed/<tag>/... requests of its tag being answered when it arrived, itself included.
         let inflight: Int?
+        /// For /delayed/ requests: the connection it came on (the client's port).
+        let connection: Int?
     }
 
     /// Requests logged since `mark` (a byte offset from `logSize`).
