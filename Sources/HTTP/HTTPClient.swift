@@ -161,12 +161,12 @@ public final class HTTPClient: Sendable {
         try Task.checkCancellation()
         let origin = task.originalRequest?.url.flatMap(Origin.init)
         try await slots.acquire(origin)
-        let opensConnection = origin.map(roundTrips.begin) ?? false
+        let connection = origin.map(roundTrips.begin)
         defer {
             slots.release(origin)
-            if let origin {
+            if let origin, let connection {
                 roundTrips.end(origin)
-                if let wait = state.wait { roundTrips.record(wait, for: origin, openedConnection: opensConnection) }
+                if let wait = state.wait { roundTrips.record(wait, for: origin, connection: connection) }
             }
         }
         register()

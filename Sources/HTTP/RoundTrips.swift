@@ -11,49 +11,68 @@ import Synchronization
 /// and a larger estimate only opens more connections. It is what the LFS transfers size their
 /// requests in flight by (`InFlight`).
 ///
-/// A request that has to open a connection also waits for its handshake: a round trip for TCP
-/// and one more for TLS. The first requests to a host all do, so their waits alone would put the
-/// host two or three times as far as it is (30 ms read as 63 ms through the benchmark's proxy),
-/// and the transfers would open connections for a host that far. URLSession on Linux does not
-/// say which connection a request used, so `begin` infers it the way libcurl picks one for
-/// HTTP/1.1: a request finds an idle connection if fewer requests are in flight than have ever
-/// been at once (that many connections were opened, and libcurl keeps them), and otherwise opens
-/// one. Such a request's wait counts as the handshake's round trips plus the request's: divided by
-/// two for http and three for https. A connection libcurl closed meanwhile makes that guess wrong
-/// the other way: a wait that counts whole though it held a handshake, which the minimum then
-/// leaves aside.
+/// A request that has to open a connection also waits for its handshake: a round trip for TCP and
+/// one more for TLS. The first requests to a host all do, so their waits alone would put the host
+/// two or three times as far as it is (30 ms read as 63 ms through the benchmark's proxy), and
+/// the transfers would open connections for a host that far. URLSession on Linux does not say
+/// which connection a request used, so `begin` infers it, the way libcurl picks one for HTTP/1.1:
+///
+/// - Before any request to the origin has been answered, there is no connection to reuse: each
+///   request opens one, and its wait counts as the handshake's round trips and the request's
+///   (divided by two for http, three for https).
+/// - A request that starts while fewer are in flight than have ever been at once finds one idle
+///   (that many connections were opened, and libcurl keeps them): its wait counts whole. (A
+///   connection libcurl closed meanwhile makes this wrong: a wait that held a handshake counts
+///   whole, and the minimum leaves it aside.)
+/// - Any other request may have done either, and its wait does not count: our count of requests
+///   in flight lags libcurl's (a connection is idle to libcurl before its answer has reached us),
+///   so many of them found a connection idle, and divided, their waits put the host at half its
+///   distance (the 30 ms host read as 19 ms, and pulls ran 27 downloads at once instead of 41).
 public final class RoundTrips: Sendable {
+    /// What `begin` inferred about a request's connection.
+    public enum Connection: Sendable {
+        case opened, reused, unknown
+    }
+
     private struct Host {
         var shortest: Duration?
         var inFlight = 0
         var mostAtOnce = 0
+        var answered = 0
     }
     private let hosts = Mutex<[Origin: Host]>([:])
 
     public init() {}
 
-    /// A request to `origin` starts. Returns whether it (probably) opens a connection, to hand
-    /// to `record`; `end` must follow.
-    public func begin(_ origin: Origin) -> Bool {
+    /// A request to `origin` starts; `end` must follow. The answer goes to `record`.
+    public func begin(_ origin: Origin) -> Connection {
         hosts.withLock { table in
             var host = table[origin] ?? Host()
-            let opens = host.inFlight >= host.mostAtOnce
+            let connection: Connection = host.inFlight < host.mostAtOnce ? .reused
+                : host.answered == 0 ? .opened : .unknown
             host.inFlight += 1
             host.mostAtOnce = max(host.mostAtOnce, host.inFlight)
             table[origin] = host
-            return opens
+            return connection
         }
     }
 
     /// A request that `begin` counted is over.
     public func end(_ origin: Origin) {
-        hosts.withLock { table in table[origin]?.inFlight -= 1 }
+        hosts.withLock { table in
+            table[origin]?.inFlight -= 1
+            table[origin]?.answered += 1
+        }
     }
 
-    /// One answer's wait for its first byte. `openedConnection`: the request also waited for a
-    /// new connection's handshake (`begin`'s answer).
-    public func record(_ wait: Duration, for origin: Origin, openedConnection: Bool = false) {
-        let trip = openedConnection ? wait / Self.handshakeTrips(origin) : wait
+    /// One answer's wait for its first byte, on a connection `begin` inferred.
+    public func record(_ wait: Duration, for origin: Origin, connection: Connection = .reused) {
+        let trip: Duration
+        switch connection {
+        case .reused: trip = wait
+        case .opened: trip = wait / Self.handshakeTrips(origin)
+        case .unknown: return
+        }
         hosts.withLock { table in
             var host = table[origin] ?? Host()
             host.shortest = min(trip, host.shortest ?? trip)

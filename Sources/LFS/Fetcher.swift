@@ -78,7 +78,9 @@ public struct Fetcher: Sendable {
     ///
     /// `objectDone` is called as each object is in the store, with the verified copy written
     /// beside it when `copyDirectory` asked for one, which the callback may move elsewhere and
-    /// which is removed after it returns.
+    /// which is removed after it returns. For downloaded objects it runs in the download's own
+    /// task, so calls for different objects may overlap: the loop that starts downloads does not
+    /// wait for one file to be placed before it starts the next download.
     public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
                       objectDone: (@Sendable (Pointer, _ copy: URL?) async -> Void)? = nil) async throws -> FetchReport {
         var unique: [String: Pointer] = [:]
@@ -116,7 +118,8 @@ public struct Fetcher: Sendable {
             if let fixed = options.jobs { return max(1, fixed) }
             let storage = answer?.origin(of: "download")
             let roundTrip = storage.flatMap(http.roundTrips.estimate(for:))
-            let jobs = InFlight.transfers(roundTrip: roundTrip, remaining: remaining)
+            // The connections the most downloads so far opened stay in use to the end.
+            let jobs = InFlight.transfers(roundTrip: roundTrip, remaining: remaining, open: mostJobs)
             // As many connections as downloads (a large object's segments share them).
             if let storage { http.allowConnections(jobs, to: storage) }
             if jobs > mostJobs {
@@ -128,7 +131,7 @@ public struct Fetcher: Sendable {
         }
         enum Done: Sendable {
             case batch([Pointer], [BatchObject])
-            case object(Pointer, Result<URL?, LFSError>)
+            case object(Pointer, Result<Void, LFSError>)
         }
         try await withThrowingTaskGroup(of: Done.self) { group in
             var queue: [(Pointer, BatchObject)] = []
@@ -156,7 +159,9 @@ public struct Fetcher: Sendable {
                     let (pointer, answer) = queue[head]
                     head += 1
                     downloading += 1
-                    group.addTask { [self] in .object(pointer, await download(pointer, answer, tracker: tracker)) }
+                    group.addTask { [self] in
+                        .object(pointer, await downloadAndHandOver(pointer, answer, tracker: tracker, objectDone: objectDone))
+                    }
                 }
             }
             askForMore()
@@ -183,16 +188,9 @@ public struct Fetcher: Sendable {
                 case .object(let pointer, let outcome):
                     downloading -= 1
                     switch outcome {
-                    case .success(let copy):
-                        do {
-                            if let shared = options.sharedStore { try store.adopt(pointer, from: shared) }
-                            report.downloaded += 1
-                            report.downloadedBytes += pointer.size
-                            await objectDone?(pointer, copy)
-                        } catch {
-                            report.failures[pointer.oid] = "\(error)"
-                        }
-                        if let copy { unlink(copy.path) }
+                    case .success:
+                        report.downloaded += 1
+                        report.downloadedBytes += pointer.size
                     case .failure(let error) where error.kind == .cancelled:
                         throw CancellationError()
                     case .failure(let error):
@@ -204,6 +202,27 @@ public struct Fetcher: Sendable {
             }
         }
         return report
+    }
+
+    /// One object downloaded (`download`), linked into this repository's store from a shared one,
+    /// and handed to `objectDone`.
+    private func downloadAndHandOver(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker,
+                                     objectDone: (@Sendable (Pointer, _ copy: URL?) async -> Void)?) async
+        -> Result<Void, LFSError>
+    {
+        let copy: URL?
+        switch await download(pointer, answer, tracker: tracker) {
+        case .success(let made): copy = made
+        case .failure(let error): return .failure(error)
+        }
+        defer { if let copy { unlink(copy.path) } }
+        do {
+            if let shared = options.sharedStore { try store.adopt(pointer, from: shared) }
+        } catch {
+            return .failure(error as? LFSError ?? LFSError(.io, "\(error)"))
+        }
+        await objectDone?(pointer, copy)
+        return .success(())
     }
 
     /// One object, asking the batch API again for a fresh action when the one in hand expired

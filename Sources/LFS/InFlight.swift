@@ -27,14 +27,15 @@ public enum InFlight {
     /// waiting, the answers arrive about as fast as they can be handled: at 30 ms, 38 in flight;
     /// at 200 ms, 64, which finishes 1,000 objects in about 16 round trips where 8 take 125.
     ///
-    /// And no more than a third of the objects `remaining` (8 at least): a new connection costs a
-    /// round trip of its own (two or three with TLS) before its first answer, which pays only if
-    /// it carries a few requests.
-    public static func transfers(roundTrip: Duration?, remaining: Int = .max) -> Int {
+    /// And no more than a third of the objects `remaining` (8 at least), unless `open`
+    /// connections are there already: a new connection costs a round trip of its own (two or
+    /// three with TLS) before its first answer, which pays only if it carries a few requests, but
+    /// one that is open costs nothing to use until the last objects.
+    public static func transfers(roundTrip: Duration?, remaining: Int = .max, open: Int = 0) -> Int {
         guard let roundTrip else { return fewestTransfers }
         let milliseconds = Int((roundTrip.timeInterval * 1000).rounded(.up))
         let forTheRoundTrip = min(mostTransfers, fewestTransfers + max(0, milliseconds))
-        return min(forTheRoundTrip, max(fewestTransfers, remaining / 3))
+        return min(forTheRoundTrip, max(fewestTransfers, remaining / 3, open))
     }
 
     /// Range segments of one large object worth having in flight, from what its segments took so

@@ -17,6 +17,14 @@ import Testing
         #expect(InFlight.transfers(roundTrip: .milliseconds(30), remaining: 1000) == 38)
     }
 
+    @Test func openConnectionsStayInUseToTheEnd() {
+        // 38 connections opened for a host 30 ms away: the last 60 objects still use them.
+        #expect(InFlight.transfers(roundTrip: .milliseconds(30), remaining: 60, open: 38) == 38)
+        // ... but the round trip still bounds them (an early estimate opened more).
+        #expect(InFlight.transfers(roundTrip: .milliseconds(30), remaining: 60, open: 64) == 38)
+        #expect(InFlight.transfers(roundTrip: nil, remaining: 60, open: 38) == 8)
+    }
+
     @Test func segmentsStayFewOnAFastNearHost() {
         // 4 MiB in 4 ms after a 0.3 ms wait: one connection would do.
         #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .microseconds(300), streaming: .milliseconds(4)) == 4)
