@@ -40,7 +40,11 @@ extension ObjectDownloader {
             outcome = try await withThrowingTaskGroup(of: Segment.self) { group in
                 var next = 0
                 var done = 0
-                var window = SegmentWindow(segmentBytes: size)
+                let storage = request.url.flatMap(Origin.init)
+                let roundTrip = storage.flatMap { origin in
+                    [http.roundTrips.estimate(for: origin), bulk?.roundTrips.estimate(for: origin)].compactMap { $0 }.min()
+                }
+                var window = SegmentWindow(segmentBytes: size, roundTrip: roundTrip)
                 let started = ContinuousClock.now
                 var arrived: [Int: Segment] = [:]
                 var sinks: [FileSink] = []

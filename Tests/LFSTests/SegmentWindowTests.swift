@@ -47,4 +47,14 @@ import Testing
         #expect(windows.contains(8), "\(windows)")
         #expect(windows.last == 8, "\(windows)")
     }
+
+    @Test func aFarHostStartsWithTheBytesOnTheWire() {
+        // 200 ms at 400 MB/s is 80 MB on the wire: the ten segments of 4 MiB an object may have
+        // at once, not four and two rounds of trials; 80 ms, 32 MB: eight.
+        #expect(SegmentWindow(segmentBytes: Self.segment, roundTrip: .milliseconds(200)).size == 10)
+        #expect(SegmentWindow(segmentBytes: Self.segment, roundTrip: .milliseconds(80)).size == 8)
+        // Near, or not known yet: four, as before.
+        #expect(SegmentWindow(segmentBytes: Self.segment, roundTrip: .milliseconds(30)).size == 4)
+        #expect(SegmentWindow(segmentBytes: Self.segment, roundTrip: nil).size == 4)
+    }
 }
