@@ -76,7 +76,12 @@ public enum InFlight {
     /// bytes on the wire, and needs more of them in flight to fill the link (the bandwidth-delay
     /// product): `aimBytesPerSecond` times the round trip, at most 96 MiB.
     public static func streamMemory(roundTrip: Duration?) -> Int64 {
-        let onTheWire = Int64(Double(aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0))
-        return min(96 << 20, max(24 << 20, onTheWire))
+        min(96 << 20, max(24 << 20, bytesOnTheWire(roundTrip: roundTrip)))
+    }
+
+    /// The bytes a link carrying `aimBytesPerSecond` holds in flight over `roundTrip` (the
+    /// bandwidth-delay product); none when the round trip is not known.
+    public static func bytesOnTheWire(roundTrip: Duration?) -> Int64 {
+        Int64(Double(aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0))
     }
 }

@@ -45,8 +45,8 @@ public struct SegmentWindow: Sendable {
     public init(segmentBytes: Int64, roundTrip: Duration? = nil) {
         let segment = max(1, segmentBytes)
         most = max(InFlight.fewestSegments, Int(InFlight.segmentMemory / segment))
-        let onTheWire = Double(InFlight.aimBytesPerSecond) * (roundTrip?.timeInterval ?? 0) / Double(segment)
-        size = min(most, max(InFlight.fewestSegments, Int(onTheWire.rounded(.up))))
+        let onTheWire = (Double(InFlight.bytesOnTheWire(roundTrip: roundTrip)) / Double(segment)).rounded(.up)
+        size = min(most, max(InFlight.fewestSegments, Int(onTheWire)))
     }
 
     /// One more segment of `bytes` completed `at` (time since the download started), having
