@@ -49,9 +49,43 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Hub"))
 import hub as hubmod  # noqa: E402
 
 MIB = 1 << 20
-# ext4 without a journal skips (and scans past) inodes freed less than vm.dirty_expire_centisecs
-# ago, 30 s, or 35 s while their inode table block is still dirty: see Bench.discard.
-INODE_SETTLE_S = 36
+# ext4 without a journal skips (and scans past) inodes freed less than 60 s ago, or 360 s while
+# their inode table block is dirty (RECENTCY_MIN and RECENTCY_DIRTY in fs/ext4/ialloc.c): see
+# Bench.discard and filesystem_of.
+INODE_SETTLE_S = 61
+
+
+def filesystem_of(path):
+    """The file system `path` is on: {"type", "device", "journal"}, where "journal" is whether an
+    ext4 has one (/proc/fs/jbd2/<device>-* exists) and None for other types.
+
+    It matters for every scenario that replaces many files. On ext4 without a journal the kernel
+    will not hand out an inode freed less than 60 s ago, or 360 s ago while its inode table block is
+    dirty, which creating files in the same block makes it (`recently_deleted` in
+    fs/ext4/ialloc.c), and it finds a free inode by reading past every such one. Each timed run
+    of a small-file pull replaces 1,000 pointer files, and the next run, of either tool, starts
+    within that window: on this machine's root file system a 1,000-file pull at 30 ms took
+    1.5-2.9 s from run to run (up to 45% of its samples in that scan), and 1.3-1.5 s on a
+    journaled ext4 image of the same disk. No wait between runs short of six minutes avoids it;
+    a work directory on a journaled file system does (--workdir)."""
+    real = os.path.realpath(path)
+    best = ("", "", "")
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mount_point = fields[4].replace("\\040", " ")
+            separator = fields.index("-")
+            fs_type, source = fields[separator + 1], fields[separator + 2]
+            inside = real == mount_point or real.startswith(mount_point.rstrip("/") + "/")
+            if inside and len(mount_point) > len(best[0]):
+                best = (mount_point, fs_type, source)
+    _, fs_type, source = best
+    device = os.path.basename(source)
+    journal = None
+    if fs_type == "ext4":
+        journal = os.path.isdir("/proc/fs/jbd2") and any(
+            name.rsplit("-", 1)[0] == device for name in os.listdir("/proc/fs/jbd2"))
+    return {"type": fs_type, "device": device, "journal": journal}
 
 
 def sh(cmd, cwd=None, env=None, check=True):
@@ -84,6 +118,13 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.work = tempfile.mkdtemp(prefix="msgit-bench-", dir=args.workdir)
+        self.filesystem = filesystem_of(self.work)
+        # See filesystem_of: only there do runs pay for the inodes earlier ones freed.
+        self.inode_rule = self.filesystem["type"] == "ext4" and self.filesystem["journal"] is False
+        if self.inode_rule:
+            print(f"warning: {self.work} is on ext4 without a journal; runs that replace many files "
+                  "pay for the inodes earlier runs freed (see filesystem_of in bench.py): give --workdir "
+                  "on a journaled file system for small-file figures", file=sys.stderr, flush=True)
         self.rows = []
         self.disk_rows = []
         self.msgit = args.msgit
@@ -150,15 +191,16 @@ class Bench:
     # Measuring -----------------------------------------------------------------------------------
     def measure(self, command, prepare=None, cwd=None, env=None, settle=False):
         """Median wall seconds and peak RSS (KiB) of `command` over --runs runs after a warm-up;
-        `prepare` runs untimed before each. `settle` waits out the inodes the run before freed (see
-        discard) before each timed run: for commands that replace many files, where each run
-        would otherwise pay for the one before it."""
+        `prepare` runs untimed before each. `settle`, for commands that replace many files, waits
+        INODE_SETTLE_S before each timed run on an ext4 without a journal (see filesystem_of): the
+        inodes the run before freed stop counting after that only where their inode table blocks
+        stay clean, so this narrows the noise there rather than removing it."""
         samples = []
         traffic = {}
         for i in range(self.args.runs + 1):
             if prepare:
                 prepare()
-            if settle and i > 0 and not self.args.tiny:
+            if settle and i > 0 and self.inode_rule and not self.args.tiny:
                 time.sleep(INODE_SETTLE_S)
             # Every tool starts with no writeback of an earlier run's files pending.
             subprocess.run(["sync"])
@@ -268,11 +310,8 @@ class Bench:
         """Gets an earlier run's tree out of the way without slowing the next run.
 
         Trees of many files are moved aside and deleted between scenarios (`empty_trash`): on an
-        ext4 without a journal (this machine's), the kernel will not reuse an inode freed in the
-        last 30 s (vm.dirty_expire_centisecs) and scans past every such inode to find a free one, so
-        creating files right after deleting thousands gets slower with each file deleted (perf:
-        recently_deleted in __ext4_new_inode); 35 s while the inode table block is dirty, hence
-        INODE_SETTLE_S. Trees of a few large files are deleted at once: kept,
+        ext4 without a journal, creating files right after deleting thousands gets slower with each
+        file deleted (see filesystem_of). Trees of a few large files are deleted at once: kept,
         their gigabytes of page cache would leave the next run to reclaim memory for every page it
         writes (a 1 GiB pull took 6-8 s instead of 3.2 s with the page cache full)."""
         if not os.path.lexists(path):
@@ -289,7 +328,7 @@ class Bench:
         trash = os.path.join(self.work, "trash")
         if os.path.isdir(trash):
             shutil.rmtree(trash, ignore_errors=True)
-            if not self.args.tiny:
+            if self.inode_rule and not self.args.tiny:
                 time.sleep(INODE_SETTLE_S)  # see discard()
 
     def clone_without_lfs(self, url, path):
@@ -520,7 +559,10 @@ class Bench:
             "git-lfs": sh(["git", "lfs", "version"]).stdout.strip().split(" (")[0],
             "curl": sh(["curl", "--version"]).stdout.split("\n")[0].split(" (")[0],
         }
-        return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "kernel": platform.release(), **versions}
+        fs = self.filesystem
+        return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "kernel": platform.release(),
+                "workdir_fs": fs["type"] + {True: " with a journal", False: " without a journal"}.get(fs["journal"], ""),
+                **versions}
 
     def write(self, failure=None):
         os.makedirs(self.args.out, exist_ok=True)
@@ -541,7 +583,8 @@ class Bench:
                 target = "<= 1.05" if "--link" in r["what"] else ""
                 lines.append(f"| 6 | {r['what']} | {r['bytes'] / MIB:.1f} MiB | {r['ratio']:.2f} | {target} |")
         header = (f"Run {time.strftime('%Y-%m-%d %H:%M')} UTC on {machine['cpu']}, {machine['cores']} cores, "
-                  f"{machine['memory_mib']} MiB, Linux {machine['kernel']}; {machine['msgit']}, {machine['git']}, "
+                  f"{machine['memory_mib']} MiB, Linux {machine['kernel']}, work directory on {machine['workdir_fs']}; "
+                  f"{machine['msgit']}, {machine['git']}, "
                   f"{machine['git-lfs']}, {machine['curl']}; median of {self.args.runs} runs after a warm-up"
                   f"{f'; {self.args.rtt:g} ms round trip (latency proxy)' if self.args.rtt else ''}"
                   f"{f'; storage capped at {self.args.conn_rate:g} MB/s per connection' if self.args.conn_rate else ''}"
