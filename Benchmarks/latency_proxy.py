@@ -235,7 +235,12 @@ class Pipe:
 
     def _deliver_eof(self) -> None:
         if self.dst.transport.can_write_eof():
-            self.dst.transport.write_eof()
+            try:
+                self.dst.transport.write_eof()
+            except OSError:
+                # ENOTCONN: that side went away first (its reset is on its way through the other
+                # pipe); there is no one left to tell. Not a failure of the proxy's.
+                pass
         self.eof_delivered = True
         self.conn.direction_finished()
 
