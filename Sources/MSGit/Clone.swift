@@ -85,16 +85,21 @@ extension GitClient {
                     metadata: ["credential": "\(resolution.credential?.description ?? "none")"])
         let reporter = ProgressReporter(progress)
         let operation = makeOperation()
+        // The LFS pass starts with the checkout: its batch requests and first downloads go ahead
+        // while the pointer files are written, and it places files once they all are.
+        let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
+                           credential: resolution.credential, secrets: secrets, options: options.lfs, reporter: reporter)
+        let lfs = EarlyLFSPass()
         let job = CloneJob(url: remoteURL, directory: destination, options: options,
                            authenticator: Authenticator(remote: remoteURL, credential: resolution.credential),
-                           reporter: reporter, operation: operation, logger: logger)
+                           reporter: reporter, operation: operation, logger: logger,
+                           beforeCheckout: { plan in
+                               if !plan.files.isEmpty || plan.excluded > 0 { lfs.start(pass, plan) }
+                           })
         do {
-            var (result, plan) = try await operation.run { try job.run() }
-            if let plan, !plan.files.isEmpty || plan.excluded > 0 {
-                let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
-                                   credential: resolution.credential, secrets: secrets, options: options.lfs,
-                                   reporter: reporter)
-                let (summary, resolved) = try await pass.run(plan)
+            var result = try await operation.run { try job.run() }
+            if lfs.started { reporter.update { $0.phase = .lfs } }
+            if let (summary, resolved) = try await lfs.finish() {
                 try Task.checkCancellation()
                 if !resolved.isEmpty {
                     try await GitOperation().run { try Repository.open(at: destination).refreshIndexStat(paths: resolved) }
@@ -107,6 +112,7 @@ extension GitClient {
             logger.info("cloned \(remoteURL): \(result.receivedObjects) objects, \(result.receivedBytes) bytes")
             return result
         } catch {
+            await lfs.abandon()
             created.discard()
             throw await explain(error, url: remoteURL, credential: resolution.credential)
         }

@@ -12,9 +12,14 @@ struct CloneJob: Sendable {
     let reporter: ProgressReporter
     let operation: GitOperation
     let logger: Logger
+    /// Given the LFS plan of HEAD (read from the commit) just before the checkout starts, when LFS
+    /// is on and there is a tree to check out: the LFS pass can then start while the checkout
+    /// writes the pointer files.
+    let beforeCheckout: @Sendable (LFSPass.Plan) -> Void
 
-    /// Clones, and when LFS is on, plans the LFS pass over the checked-out tree.
-    func run() throws -> (CloneResult, LFSPass.Plan?) {
+    /// Clones; when LFS is on, hands the plan of the LFS pass to `beforeCheckout` as the checkout
+    /// starts.
+    func run() throws -> CloneResult {
         let repository = try Repository.create(at: directory, bare: options.bare)
         let remote = try repository.createRemote(
             named: "origin", url: url.string,
@@ -76,6 +81,10 @@ struct CloneJob: Sendable {
                                                        force: true, message: "clone: from \(url)")
             }
             if target != .empty {
+                if options.lfs.enabled {
+                    beforeCheckout(try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url,
+                                                    options: options.lfs, beforeCheckout: true))
+                }
                 reporter.update { $0.phase = .checkingOut }
                 try repository.checkoutHead(force: true, newWorkTree: true) { completed, total in
                     reporter.update {
@@ -86,12 +95,10 @@ struct CloneJob: Sendable {
             }
         }
 
-        let result = CloneResult(
+        return CloneResult(
             url: url.string, directory: directory, branch: checkedOutBranch, head: repository.commit(for: "HEAD")?.hex,
             isEmptyRepository: target == .empty, receivedObjects: fetched.progress.receivedObjects,
             receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
-        guard !options.bare, options.lfs.enabled, target != .empty else { return (result, nil) }
-        return (result, try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url, options: options.lfs))
     }
 
     enum CheckoutTarget: Equatable {

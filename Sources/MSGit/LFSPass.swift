@@ -27,15 +27,19 @@ struct LFSPass: Sendable {
     }
 
     /// The plan for HEAD's LFS files that the options' patterns allow, or for those of them in `only`.
+    ///
+    /// `beforeCheckout` reads the attributes from HEAD's commit (and the repository's own attribute
+    /// files) rather than from the work tree and the index, which a clone has not written yet.
     static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, options: LFSOptions,
-                     only: Set<String>? = nil) throws -> Plan {
+                     only: Set<String>? = nil, beforeCheckout: Bool = false) throws -> Plan {
         let filter = pathFilter(options, repository: repository)
         var files: [LFSFile] = []
         var excluded = 0
-        if repository.commit(for: "HEAD") != nil, only?.isEmpty != true {
-            try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
+        if let head = repository.commit(for: "HEAD"), only?.isEmpty != true {
+            let attributesFrom = beforeCheckout ? head : nil
+            try repository.walkFiles(ofCommit: head, contentLimit: Pointer.maximumFileSize - 1) { blob, content in
                 guard only?.contains(blob.path) ?? true, let content, let pointer = Pointer(content),
-                      repository.attribute("filter", for: blob.path) == "lfs" else { return }
+                      repository.attribute("filter", for: blob.path, commit: attributesFrom) == "lfs" else { return }
                 if filter.allows(blob.path) {
                     files.append(LFSFile(path: blob.path, pointer: pointer))
                 } else {
@@ -83,13 +87,18 @@ struct LFSPass: Sendable {
 
     /// Fetches and writes the files of `plan` that still hold pointers. Per-file failures are in
     /// the summary; only cancellation throws.
-    func run(_ plan: Plan) async throws -> (LFSSummary, resolvedPaths: [String]) {
+    ///
+    /// With `checkedOut`, the pass starts before the checkout of a new work tree has written the
+    /// pointer files (a clone, `plan(beforeCheckout:)`): batch requests and downloads go ahead, and
+    /// each file is placed once the gate opens, if the checkout succeeded and the file holds its
+    /// pointer then.
+    func run(_ plan: Plan, checkedOut: CheckoutGate? = nil) async throws -> (LFSSummary, resolvedPaths: [String]) {
         var summary = LFSSummary()
         summary.files = plan.files.count
         summary.filesExcluded = plan.excluded
         let store = ObjectStore(gitDirectory: plan.gitDirectory)
         let workTree = WorkTree(root: directory, store: store, placement: options.link ? .hardLink : .copy)
-        var pending = plan.files.filter { workTree.state(of: $0) == .pointer }
+        var pending = checkedOut == nil ? plan.files.filter { workTree.state(of: $0) == .pointer } : plan.files
         // Content behind a pointer extension needs that extension's smudge program.
         for file in pending where !file.pointer.extensions.isEmpty {
             summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid,
@@ -119,7 +128,7 @@ struct LFSPass: Sendable {
                               options: fetchOptions, logger: client.logger)
         client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")
         let reporter = self.reporter
-        reporter.update { $0.phase = .lfs }
+        if checkedOut == nil { reporter.update { $0.phase = .lfs } }
 
         var report = FetchReport()
         /// Set when the batch endpoint itself failed: the reason of every file not resolved by then.
@@ -129,8 +138,12 @@ struct LFSPass: Sendable {
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
                 // The first takes the copy written during the download, if there is one. Copying
                 // blocks, so it runs off the concurrency pool.
-                let files = byOID[pointer.oid] ?? []
-                _ = try? await BlockingWork.run {
+                var files = byOID[pointer.oid] ?? []
+                if let checkedOut {
+                    guard await checkedOut.wait() else { return }
+                    files = files.filter { workTree.state(of: $0) == .pointer }
+                }
+                _ = try? await BlockingWork.run { [files] in
                     for (index, file) in files.enumerated() {
                         do {
                             try workTree.materialize(file, from: index == 0 ? copy : nil)
@@ -178,5 +191,74 @@ struct LFSPass: Sendable {
             try Repository.open(at: root).refreshIndexStat(paths: resolved)
             try PendingLFS.remove(resolved, gitDirectory: gitDirectory)
         }
+    }
+}
+
+/// Opens once, when a checkout has ended, and tells whether it succeeded: an LFS pass started
+/// before the checkout (`LFSPass.run(_:checkedOut:)`) places no file before then.
+final class CheckoutGate: Sendable {
+    private struct State {
+        var outcome: Bool?
+        var waiters: [CheckedContinuation<Bool, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Opens the gate with the checkout's outcome; later calls change nothing.
+    func open(checkedOut: Bool) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard state.outcome == nil else { return [] }
+            state.outcome = checkedOut
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: checkedOut) }
+    }
+
+    /// Waits for the gate to open; true when the checkout succeeded.
+    func wait() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let outcome = state.withLock { state -> Bool? in
+                if let outcome = state.outcome { return outcome }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(returning: outcome) }
+        }
+    }
+}
+
+/// An LFS pass started when a clone's checkout starts (`CloneJob.beforeCheckout`), so that its
+/// batch requests and first downloads overlap the writing of the pointer files. The clone then
+/// either `finish`es it (the checkout succeeded) or `abandon`s it (anything failed).
+final class EarlyLFSPass: Sendable {
+    private let checkedOut = CheckoutGate()
+    private let task = Mutex<Task<(LFSSummary, resolvedPaths: [String]), any Error>?>(nil)
+
+    init() {}
+
+    var started: Bool { task.withLock { $0 != nil } }
+
+    func start(_ pass: LFSPass, _ plan: LFSPass.Plan) {
+        let checkedOut = self.checkedOut
+        task.withLock { $0 = Task { try await pass.run(plan, checkedOut: checkedOut) } }
+    }
+
+    /// After the checkout: lets the pass place its files and waits for it (cancelling it if the
+    /// caller is cancelled). Nil when no pass was started (no LFS files).
+    func finish() async throws -> (LFSSummary, resolvedPaths: [String])? {
+        checkedOut.open(checkedOut: true)
+        guard let task = task.withLock({ $0 }) else { return nil }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    /// After a failure: stops the pass, which places nothing, and waits until it has ended, so
+    /// that nothing writes into a directory the caller is about to remove.
+    func abandon() async {
+        checkedOut.open(checkedOut: false)
+        guard let task = task.withLock({ $0 }) else { return }
+        task.cancel()
+        _ = await task.result
     }
 }

@@ -68,7 +68,8 @@ final class ProgressReporter: Sendable {
     /// The LFS phase's counters, from the LFS layer's progress.
     func updateLFS(_ p: LFSProgress) {
         update {
-            $0.phase = .lfs
+            // A clone's LFS pass starts with its checkout (`EarlyLFSPass`), whose phase it keeps.
+            if $0.phase != .checkingOut { $0.phase = .lfs }
             $0.lfsFilesDone = p.filesDone
             $0.lfsFilesTotal = p.filesTotal
             $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))

@@ -237,6 +237,60 @@ import Testing
         #expect(phases.last?.lfsBytesDone == phases.last?.lfsBytesTotal)
         #expect(phases.last?.lfsFilesDone == 4)
     }
+
+    /// The first downloads of a clone's LFS pass do not wait for the checkout. Progress handlers
+    /// run on the thread that reports, so the handler that sees the checkout begin holds the
+    /// checkout there until the storage host has served one of the repository's objects, or four
+    /// minutes have passed, which only a pass that waits for the checkout lets happen. (The pass
+    /// runs on the concurrency pool, which the other suites' synchronous tests can keep busy for
+    /// tens of seconds: a 30 s limit failed once in a run of seven suites.)
+    @Test func aClonesLFSDownloadsStartBeforeItsCheckoutEnds() async throws {
+        let repo = try Fixtures.lfsModel("lfsearly")
+        let dir = Paths.scratch("lfs") + "/repo"
+        let storageMark = hub.logSize(hub.storage_access_log)
+        let hub = self.hub
+        let seen = DuringCheckout()
+        let result = try await GitClient(credentials: .token(hub.token)).clone(repo.url, into: URL(fileURLWithPath: dir)) {
+            guard $0.phase == .checkingOut, seen.first() else { return }
+            seen.checkoutFound(files: FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
+            for _ in 0..<1200 {
+                if hub.logLines(hub.storage_access_log, since: storageMark).contains(where: { $0.contains("/objects/\(repo.name)/") }) {
+                    seen.downloaded()
+                    return
+                }
+                usleep(200_000)
+            }
+        }
+        #expect(seen.state.downloadedDuringCheckout, "no object was downloaded while the checkout waited")
+        #expect(!seen.state.workTreeHadFiles, "the handler ran before the checkout wrote the files")
+        #expect(result.lfs.filesResolved == 5 && result.lfs.failures.isEmpty, "\(result.lfs)")
+        #expect(try Files.sameTree(dir, try Fixtures.gitLFSClone(repo.url)))
+    }
+}
+
+/// What the progress handler of `aClonesLFSDownloadsStartBeforeItsCheckoutEnds` saw.
+final class DuringCheckout: @unchecked Sendable {
+    // @unchecked Sendable: every access goes through `lock`.
+    struct State {
+        var called = false
+        var workTreeHadFiles = false
+        var downloadedDuringCheckout = false
+    }
+    private let lock = NSLock()
+    private var current = State()
+
+    var state: State { lock.withLock { current } }
+
+    /// True for the first call only.
+    func first() -> Bool {
+        lock.withLock {
+            defer { current.called = true }
+            return !current.called
+        }
+    }
+
+    func checkoutFound(files: Bool) { lock.withLock { current.workTreeHadFiles = files } }
+    func downloaded() { lock.withLock { current.downloadedDuringCheckout = true } }
 }
 
 /// Background processes for tests that must interrupt one.
