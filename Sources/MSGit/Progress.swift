@@ -3,6 +3,9 @@ import LFS
 import Synchronization
 
 /// Where an operation is, for a progress display. A value: handlers may keep it.
+///
+/// A clone's LFS downloads start with its checkout: while `phase` is `.checkingOut`, the `lfs`
+/// counters may already grow; the phase becomes `.lfs` when the checkout is done.
 public struct TransferProgress: Sendable, Equatable {
     public enum Phase: String, Sendable, Codable {
         case connecting, receivingObjects, resolvingDeltas, checkingOut, pushing, lfs, done
