@@ -130,31 +130,52 @@ struct LFSPass: Sendable {
         let reporter = self.reporter
         if checkedOut == nil { reporter.update { $0.phase = .lfs } }
 
+        /// Puts `files` (one object's) in place; the first takes the copy written during the
+        /// download, if there is one.
+        let place: @Sendable ([LFSFile], URL?) -> Void = { files, copy in
+            for (index, file) in files.enumerated() {
+                do {
+                    try workTree.materialize(file, from: index == 0 ? copy : nil)
+                    written.withLock { $0.paths.append(file.path) }
+                } catch {
+                    written.withLock {
+                        $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
+                    }
+                }
+            }
+        }
+        /// Objects in before the checkout had written the pointer files (`checkedOut`), and their
+        /// copies kept under names of their own, to be placed once it has.
+        let early = Mutex<[(oid: String, copy: URL?)]>([])
+        defer {
+            for held in early.withLock({ $0 }) {
+                if let copy = held.copy { unlink(copy.path) }
+            }
+        }
         var report = FetchReport()
         /// Set when the batch endpoint itself failed: the reason of every file not resolved by then.
         var stopped: String?
         do {
             report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
-                // Each file as soon as its object is in: the work tree never waits for the slowest.
-                // The first takes the copy written during the download, if there is one. Copying
-                // blocks, so it runs off the concurrency pool.
                 var files = byOID[pointer.oid] ?? []
                 if let checkedOut {
+                    // While the checkout still writes the pointer files, the object waits without
+                    // its download's place: that would leave its connection idle, and libcurl
+                    // closes idle connections beyond four per transfer running.
+                    if !checkedOut.isOpen {
+                        var kept: URL?
+                        if let copy, rename(copy.path, copy.path + ".early") == 0 {
+                            kept = URL(fileURLWithPath: copy.path + ".early")
+                        }
+                        early.withLock { $0.append((pointer.oid, kept)) }
+                        return
+                    }
                     guard await checkedOut.wait() else { return }
                     files = files.filter { workTree.state(of: $0) == .pointer }
                 }
-                _ = try? await BlockingWork.run { [files] in
-                    for (index, file) in files.enumerated() {
-                        do {
-                            try workTree.materialize(file, from: index == 0 ? copy : nil)
-                            written.withLock { $0.paths.append(file.path) }
-                        } catch {
-                            written.withLock {
-                                $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
-                            }
-                        }
-                    }
-                }
+                // Each file as soon as its object is in: the work tree never waits for the slowest.
+                // Copying blocks, so it runs off the concurrency pool.
+                _ = try? await BlockingWork.run { [files] in place(files, copy) }
             })
         } catch is CancellationError {
             throw CancellationError()
@@ -162,6 +183,18 @@ struct LFSPass: Sendable {
             throw CancellationError()
         } catch {
             stopped = (error as? LFSError)?.message ?? "\(error)"
+        }
+        if let checkedOut, await checkedOut.wait() {
+            let held = early.withLock { list in
+                defer { list = [] }
+                return list
+            }
+            _ = try? await BlockingWork.run {
+                for (oid, copy) in held {
+                    place((byOID[oid] ?? []).filter { workTree.state(of: $0) == .pointer }, copy)
+                    if let copy { unlink(copy.path) }
+                }
+            }
         }
         let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
         summary.filesResolved = paths.count
@@ -204,6 +237,8 @@ final class CheckoutGate: Sendable {
     private let state = Mutex(State())
 
     init() {}
+
+    var isOpen: Bool { state.withLock { $0.outcome != nil } }
 
     /// Opens the gate with the checkout's outcome; later calls change nothing.
     func open(checkedOut: Bool) {
