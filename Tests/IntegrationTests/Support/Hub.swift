@@ -69,6 +69,13 @@ struct Hub: Sendable, Decodable {
     /// `logLines` once the log has stopped growing for a moment: nginx writes a request's line
     /// after it sent the answer, so a client can be done before its last line is.
     func settledLogLines(_ path: String, since mark: UInt64 = 0) -> [String] {
+        _ = settledLogSize(path)
+        return logLines(path, since: mark)
+    }
+
+    /// `logSize` once the log has stopped growing for a moment: a mark taken right after a client
+    /// (a fixture's `git push`) finished could come before that client's last line.
+    func settledLogSize(_ path: String) -> UInt64 {
         var size = logSize(path)
         for _ in 0..<25 {
             usleep(200_000)
@@ -76,7 +83,7 @@ struct Hub: Sendable, Decodable {
             if now == size { break }
             size = now
         }
-        return logLines(path, since: mark)
+        return size
     }
 
     func logSize(_ path: String) -> UInt64 {
