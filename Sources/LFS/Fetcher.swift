@@ -60,6 +60,7 @@ public struct Fetcher: Sendable {
         downloader.copyDirectory = options.copyDirectory
         downloader.bulk = HTTPClient(idleTimeout: http.idleTimeout, maximumConnectionsPerHost: InFlight.mostTransfers)
         downloader.exclusive = options.sharedStore != nil
+        downloader.memoryFollowsDistance = options.jobs == nil
         self.store = store
         self.downloader = downloader
         self.options = options

@@ -41,10 +41,13 @@ extension ObjectDownloader {
                 var next = 0
                 var done = 0
                 let storage = request.url.flatMap(Origin.init)
-                let roundTrip = storage.flatMap { origin in
-                    [http.roundTrips.estimate(for: origin), bulk?.roundTrips.estimate(for: origin)].compactMap { $0 }.min()
+                /// The round trip to the storage host: the shorter of what the two clients measured.
+                func roundTrip() -> Duration? {
+                    storage.flatMap { origin in
+                        [http.roundTrips.estimate(for: origin), bulk?.roundTrips.estimate(for: origin)].compactMap { $0 }.min()
+                    }
                 }
-                var window = SegmentWindow(segmentBytes: size, roundTrip: roundTrip)
+                var window = SegmentWindow(segmentBytes: size, roundTrip: roundTrip())
                 let started = ContinuousClock.now
                 var arrived: [Int: Segment] = [:]
                 var sinks: [FileSink] = []
@@ -77,6 +80,9 @@ extension ObjectDownloader {
                        let elapsed = segment.response.elapsed {
                         window.completed(bytes: segment.written, wait: wait, elapsed: elapsed,
                                          at: ContinuousClock.now - started)
+                        if memoryFollowsDistance {
+                            memory.raise(to: Int(min(InFlight.segmentMemory, InFlight.streamMemory(roundTrip: roundTrip()))))
+                        }
                     }
                     while let ready = arrived.removeValue(forKey: done) {
                         let (from, to) = ranges[ready.index]
