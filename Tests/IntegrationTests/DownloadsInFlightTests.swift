@@ -51,10 +51,12 @@ import Testing
         // other suites adds milliseconds; a handshake taken for distance adds 20).
         #expect(estimates.allSatisfy { $0.ms >= 19 && $0.ms < 36 }, "\(estimates)")
         #expect(allowed > 8 && allowed <= 8 + 36, "\(allowed) downloads allowed at once")
-        // A connection for each download allowed at once, kept for the next ones (the server sees
-        // fewer at once than are allowed: they reach it spread over the time this build takes to
-        // start them).
-        #expect(connections <= allowed, "\(connections) connections for \(allowed) downloads at once (\(peak) seen)")
+        // A connection for each download allowed at once, kept for the next ones, and no more than
+        // a right estimate can allow: a handshake taken for distance opens 50 or more. (Not
+        // `<= allowed`: libcurl closes idle connections beyond four per transfer running and opens
+        // them again later, and with the pass starting during the checkout, a busy test run saw
+        // 32 and 33 connections for 30 and 32 allowed, 23-25 at once at most.)
+        #expect(connections <= 8 + 36, "\(connections) connections for \(allowed) downloads at once (\(peak) seen)")
     }
 
     @Test func jobsFixesTheNumber() throws {
