@@ -170,11 +170,7 @@ public struct Fetcher: Sendable {
                 switch done {
                 case .batch(let chunk, let answers):
                     batchesInFlight -= 1
-                    if options.jobs == nil {
-                        let storage = answers.first?.origin(of: "download")
-                        downloader.memory.raise(to: Int(InFlight.streamMemory(
-                            roundTrip: storage.flatMap(http.roundTrips.estimate(for:)))))
-                    }
+                    downloader.followDistance(answers.first?.origin(of: "download").flatMap(http.roundTrips.estimate(for:)))
                     for (pointer, answer) in zip(chunk, answers) {
                         if let error = answer.error {
                             report.failures[pointer.oid] = Self.describe(error)

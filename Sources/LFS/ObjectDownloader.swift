@@ -50,16 +50,23 @@ struct ObjectDownloader: Sendable {
     /// The bytes of the streamed bodies in flight, for all the objects of this downloader at once
     /// (`InFlight.streamMemory`): FoundationNetworking queues what arrives without back-pressure,
     /// so these bytes may all be waiting in memory while the disk catches up. A GET takes its
-    /// length before it starts and gives it back when it ends. The fetcher raises it as the
-    /// round trip shows (more bytes are on the wire, not in memory, the farther the host).
+    /// length before it starts and gives it back when it ends. It grows as the round trip shows
+    /// (`followDistance`: more bytes are on the wire, not in memory, the farther the host).
     var memory = AsyncLimiter(Int(InFlight.streamMemory(roundTrip: nil)))
-    /// Whether `memory` grows with the round trip the segments of a large object measure, up to
-    /// one object's segments (`InFlight.segmentMemory`), as the fetcher grows it with each batch
-    /// answer: when the number of downloads is not fixed. A lone large object gets no batch answer
-    /// after its first segments, and stayed at the near host's budget, six segments of 4 MiB,
-    /// however far the host: 1 GiB at 200 ms and 40 MB/s per connection took 13.3 s; with its ten,
-    /// 9.2 s.
+    /// Whether `memory` grows with the round trip (`followDistance`): when the number of downloads
+    /// is not fixed. The fetcher grows it with each batch answer, and the segments of a large
+    /// object as they complete, up to one object's segments (`InFlight.segmentMemory`): a lone
+    /// large object gets no batch answer after its first segments, and stayed at the near host's
+    /// budget, six segments of 4 MiB, however far the host (1 GiB at 200 ms and 40 MB/s per
+    /// connection took 13.3 s; with its ten, 9.2 s).
     var memoryFollowsDistance = false
+
+    /// Raises `memory` to what `roundTrip` to the storage host calls for (`InFlight.streamMemory`),
+    /// at most `cap`, when it follows the distance (`memoryFollowsDistance`).
+    func followDistance(_ roundTrip: Duration?, cap: Int64 = .max) {
+        guard memoryFollowsDistance else { return }
+        memory.raise(to: Int(min(cap, InFlight.streamMemory(roundTrip: roundTrip))))
+    }
     /// The client for the segments of large objects (default: `http`). A session of their own:
     /// a session hands every answer's headers and chunks to one serial delegate queue, and there
     /// the answers of small objects would wait behind megabytes of segments, which `http`'s

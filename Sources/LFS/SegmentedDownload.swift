@@ -80,9 +80,7 @@ extension ObjectDownloader {
                        let elapsed = segment.response.elapsed {
                         window.completed(bytes: segment.written, wait: wait, elapsed: elapsed,
                                          at: ContinuousClock.now - started)
-                        if memoryFollowsDistance {
-                            memory.raise(to: Int(min(InFlight.segmentMemory, InFlight.streamMemory(roundTrip: roundTrip()))))
-                        }
+                        followDistance(roundTrip(), cap: InFlight.segmentMemory)
                     }
                     while let ready = arrived.removeValue(forKey: done) {
                         let (from, to) = ranges[ready.index]
