@@ -130,9 +130,12 @@ struct LFSPass: Sendable {
         let reporter = self.reporter
         if checkedOut == nil { reporter.update { $0.phase = .lfs } }
 
-        /// Puts `files` (one object's) in place; the first takes the copy written during the
-        /// download, if there is one.
-        let place: @Sendable ([LFSFile], URL?) -> Void = { files, copy in
+        /// Puts the files of object `oid` in place; the first takes the copy written during the
+        /// download, if there is one. After a checkout that ran with the pass (`checkedOut`), only
+        /// the files that hold their pointer then.
+        let place: @Sendable (String, URL?) -> Void = { oid, copy in
+            var files = byOID[oid] ?? []
+            if checkedOut != nil { files = files.filter { workTree.state(of: $0) == .pointer } }
             for (index, file) in files.enumerated() {
                 do {
                     try workTree.materialize(file, from: index == 0 ? copy : nil)
@@ -145,7 +148,7 @@ struct LFSPass: Sendable {
             }
         }
         /// Objects in before the checkout had written the pointer files (`checkedOut`), and their
-        /// copies kept under names of their own, to be placed once it has.
+        /// copies kept under names of their own, placed when the downloads have ended.
         let early = Mutex<[(oid: String, copy: URL?)]>([])
         defer {
             for held in early.withLock({ $0 }) {
@@ -157,25 +160,24 @@ struct LFSPass: Sendable {
         var stopped: String?
         do {
             report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
-                var files = byOID[pointer.oid] ?? []
                 if let checkedOut {
                     // While the checkout still writes the pointer files, the object waits without
                     // its download's place: that would leave its connection idle, and libcurl
                     // closes idle connections beyond four per transfer running.
                     if !checkedOut.isOpen {
-                        var kept: URL?
-                        if let copy, rename(copy.path, copy.path + ".early") == 0 {
-                            kept = URL(fileURLWithPath: copy.path + ".early")
+                        var held: URL?
+                        if let copy {
+                            let kept = copy.path + ".early"
+                            if rename(copy.path, kept) == 0 { held = URL(fileURLWithPath: kept) }
                         }
-                        early.withLock { $0.append((pointer.oid, kept)) }
+                        early.withLock { $0.append((pointer.oid, held)) }
                         return
                     }
                     guard await checkedOut.wait() else { return }
-                    files = files.filter { workTree.state(of: $0) == .pointer }
                 }
                 // Each file as soon as its object is in: the work tree never waits for the slowest.
                 // Copying blocks, so it runs off the concurrency pool.
-                _ = try? await BlockingWork.run { [files] in place(files, copy) }
+                _ = try? await BlockingWork.run { place(pointer.oid, copy) }
             })
         } catch is CancellationError {
             throw CancellationError()
@@ -191,7 +193,7 @@ struct LFSPass: Sendable {
             }
             _ = try? await BlockingWork.run {
                 for (oid, copy) in held {
-                    place((byOID[oid] ?? []).filter { workTree.state(of: $0) == .pointer }, copy)
+                    place(oid, copy)
                     if let copy { unlink(copy.path) }
                 }
             }
