@@ -25,9 +25,13 @@ let package = Package(
         // The C we need beside libgit2: a socket stream with timeouts and cancellation,
         // and non-variadic wrappers for git_libgit2_opts.
         .target(name: "CGitSupport", dependencies: ["CLibgit2"]),
+        // The one place that decides whether a name or path from outside may become a file, and
+        // file operations relative to directory descriptors that never follow a symbolic link.
+        // No dependencies.
+        .target(name: "PathSafety"),
         .target(
             name: "GitCore",
-            dependencies: ["CLibgit2", "CGitSupport"]
+            dependencies: ["CLibgit2", "CGitSupport", "PathSafety"]
         ),
         // URLSession with the policies msgit needs on Linux, and the one type that decides where a
         // credential may go. No libgit2, no LFS.
@@ -35,7 +39,7 @@ let package = Package(
         .target(
             name: "LFS",
             dependencies: [
-                "HTTP",
+                "HTTP", "PathSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,7 +47,7 @@ let package = Package(
         .target(
             name: "MSGit",
             dependencies: [
-                "GitCore", "HTTP", "LFS",
+                "GitCore", "HTTP", "LFS", "PathSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,8 +68,9 @@ let package = Package(
             dependencies: ["MSGit"],
             path: "Examples/CloneWithToken"
         ),
-        // Unit tests: no hub, seconds each (swift test --filter '^(GitCoreTests|HTTPTests|LFSTests|MSGit.*Tests)\.').
+        // Unit tests: no hub, seconds each (swift test --filter '^(GitCoreTests|PathSafetyTests|HTTPTests|LFSTests|MSGit.*Tests)\.').
         .testTarget(name: "GitCoreTests", dependencies: ["GitCore"]),
+        .testTarget(name: "PathSafetyTests", dependencies: ["PathSafety"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LFSTests", dependencies: ["LFS", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "MSGitCommandsTests", dependencies: ["MSGitCommands", "MSGit", "HTTP"]),

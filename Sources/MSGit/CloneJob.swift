@@ -81,6 +81,9 @@ struct CloneJob: Sendable {
                                                        force: true, message: "clone: from \(url)")
             }
             if target != .empty {
+                // Before anything of the tree reaches the disk: libgit2 checks out trees git's
+                // fsck refuses, and writes through links such trees hold.
+                if let head = repository.commit(for: "HEAD") { try repository.checkTree(ofCommit: head) }
                 if options.lfs.enabled {
                     beforeCheckout(try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url,
                                                     options: options.lfs, beforeCheckout: true))

@@ -46,6 +46,11 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         /// The branch and its upstream have diverged: a pull would have to merge, which msgit
         /// does not do.
         public static let notFastForward = Kind("notFastForward")
+        /// Something from the repository or the server could write outside where it belongs if
+        /// msgit acted on it: a tree entry that stands for `.git`, leaves the work tree or is in
+        /// the tree twice, a name in a manifest that would leave `--into`, a work-tree path that
+        /// leads through a symbolic link. Nothing was written for it.
+        public static let unsafePath = Kind("unsafePath")
         /// Any other error libgit2 reported.
         public static let git = Kind("git")
 
@@ -101,6 +106,10 @@ extension MSGitError {
             return .cancelled()
         case let error as GitError:
             return from(gitError: error, url: url)
+        case let error as UnsafeTreeEntry:
+            return MSGitError(.unsafePath, "refusing to check out \(url.map { "'\($0)'" } ?? "the tree"): "
+                + "the tree has \(error.description)", hint: "git's fsck refuses such trees too; nothing was written "
+                + "from it. The repository is damaged or was made to attack its users")
         case let error as LFSError:
             let kind: Kind = switch error.kind {
             case .authentication: .authenticationRejected

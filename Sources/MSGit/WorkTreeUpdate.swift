@@ -15,6 +15,9 @@ enum WorkTreeUpdate {
     /// content is its object is not a change, whatever its time stamps say.
     static func move(_ repository: Repository, from current: ObjectID?, to target: ObjectID, action: Action,
                      recordLFS: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> [String] {
+        // Before anything is written: libgit2 checks out trees git's fsck refuses, and writes the
+        // files of a directory through a link of the same name beside it.
+        try repository.checkTree(ofCommit: target)
         _ = try LFSCleanCheck.status(of: repository)
         do {
             try repository.checkout(commit: target, progress: progress)

@@ -229,12 +229,12 @@ enum Git {
     /// credential helper, so the token is in no URL).
     @discardableResult
     static func run(_ arguments: [String], in directory: String? = nil, hub: Hub? = nil,
-                    env: [String: String] = [:]) throws -> String {
+                    env: [String: String] = [:], stdin: String? = nil) throws -> String {
         var args = ["git"] + lfsFilters
         if let hub {
             args += ["-c", "credential.helper=!f() { echo username=\(hub.username); echo password=\(hub.token); }; f"]
         }
-        let result = Shell.run(args + arguments, in: directory, env: env)
+        let result = Shell.run(args + arguments, in: directory, env: env, stdin: stdin)
         guard result.status == 0 else {
             throw Failure(description: "git \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }
