@@ -28,9 +28,9 @@ public struct Fetcher: Sendable {
         /// request sizes.
         public var segmentSize: Int64 = 4 << 20
         public var retry = RetryPolicy()
-        /// Write a second copy of each fresh download, as it arrives, into this directory (see
-        /// `objectDone`); it should be on the file system the caller will move the copy within.
-        public var copyDirectory: URL?
+        /// Write a second copy of each fresh download, as it arrives, into the store's `tmp/` (see
+        /// `objectDone`), for a caller that moves it within the store's file system.
+        public var makesCopies = false
         /// A store shared by many repositories: objects it has are linked from there and not
         /// downloaded; the others are downloaded into it (each once, whatever other processes fill
         /// it at the same time) and then linked (`ObjectStore.adopt`).
@@ -57,7 +57,7 @@ public struct Fetcher: Sendable {
         var downloader = ObjectDownloader(store: options.sharedStore ?? store, http: http, endpoint: endpoint, scope: scope,
                                           maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                           logger: logger)
-        downloader.copyDirectory = options.copyDirectory
+        downloader.makesCopies = options.makesCopies
         downloader.bulk = HTTPClient(idleTimeout: http.idleTimeout, maximumConnectionsPerHost: InFlight.mostTransfers)
         downloader.exclusive = options.sharedStore != nil
         downloader.memoryFollowsDistance = options.jobs == nil
@@ -78,7 +78,7 @@ public struct Fetcher: Sendable {
     /// trip), two batch requests are.
     ///
     /// `objectDone` is called as each object is in the store, with the verified copy written
-    /// beside it when `copyDirectory` asked for one, which the callback may move elsewhere and
+    /// beside it when `makesCopies` asked for one, which the callback may move elsewhere and
     /// which is removed after it returns. For downloaded objects it runs in the download's own
     /// task, so calls for different objects may overlap: the loop that starts downloads does not
     /// wait for one file to be placed before it starts the next download.
@@ -212,7 +212,7 @@ public struct Fetcher: Sendable {
         case .success(let made): copy = made
         case .failure(let error): return .failure(error)
         }
-        defer { if let copy { unlink(copy.path) } }
+        defer { if let copy { store.discard(copy) } }
         do {
             if let shared = options.sharedStore { try store.adopt(pointer, from: shared) }
         } catch {

@@ -1,21 +1,5 @@
 import Foundation
 
-/// Copies `source` to a new file `destination` with `mode`, in the kernel where it can.
-func copyFile(from source: URL, to destination: URL, mode: mode_t) throws {
-    let input = open(source.path, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else { throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))") }
-    defer { close(input) }
-    let output = open(destination.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-    guard output >= 0 else {
-        throw LFSError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))")
-    }
-    defer { close(output) }
-    fchmod(output, mode)  // umask must not change the pointer file's mode
-    var st = stat()
-    guard fstat(input, &st) == 0 else { throw LFSError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))") }
-    try copyRange(from: input, to: output, count: Int64(st.st_size), at: 0, name: destination.path)
-}
-
 /// Copies `count` bytes from the current offset of `input` to `output` at `offset`: with
 /// copy_file_range(2) (one copy, in the kernel), else through a buffer.
 func copyRange(from input: Int32, to output: Int32, count: Int64, at offset: Int64, name: String) throws {
@@ -59,15 +43,6 @@ func copyRange(from input: Int32, to output: Int32, count: Int64, at offset: Int
     }
     guard remaining == 0 else { throw LFSError(.io, "cannot write \(name): the source ended early") }
 }
-
-/// renameat2(2) and its RENAME_EXCHANGE flag, looked up at run time: Glibc's Swift module does not
-/// export them.
-let renameat2Function: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
-}()
-
-let renameExchange: UInt32 = 1 << 1
 
 /// copy_file_range(2), looked up at run time: Glibc's Swift module does not export it.
 let copyFileRangeFunction: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,

@@ -26,6 +26,9 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let server = Kind("server")
         /// A request would have dropped from https to http.
         public static let insecure = Kind("insecure")
+        /// A path leads through a symbolic link (or a file) where a directory must be, or names a
+        /// link where a file must be: msgit writes through neither.
+        public static let unsafePath = Kind("unsafePath")
     }
     public var kind: Kind
     public var message: String

@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import HTTP
 import Logging
+import PathSafety
 
 /// Downloads one object from its `download` action into the store, verified.
 ///
@@ -23,7 +24,7 @@ import Logging
 ///   starts over.
 /// - Either way the object enters the store only if its SHA-256 and size match the pointer;
 ///   otherwise the partial file is removed and the error names the object.
-/// - With a `copyDirectory`, a download that starts from nothing also writes every chunk, in the
+/// - With `makesCopies`, a download that starts from nothing also writes every chunk, in the
 ///   same call and at the same offset, to a second file there (`DownloadCopy`), made while the bytes
 ///   are still in the CPU's cache instead of read back from memory afterwards (on this class of
 ///   machine that read-back copy cost as much as the download). The caller decides what it is for
@@ -42,8 +43,9 @@ struct ObjectDownloader: Sendable {
     let maximumSegment: Int64
     let retry: RetryPolicy
     let space: SpaceGuard
-    /// Where to write a second copy of each fresh download, if anywhere (see `DownloadCopy`).
-    var copyDirectory: URL?
+    /// Whether to write a second copy of each fresh download, in the store's `tmp/` (see
+    /// `DownloadCopy`).
+    var makesCopies = false
     /// Every download takes the object's lock, not only resumable ones: for a store several
     /// processes fill at once, where no object may be downloaded twice.
     var exclusive = false
@@ -81,7 +83,7 @@ struct ObjectDownloader: Sendable {
     let logger: Logger
 
     /// Downloads `pointer`. `progress` receives byte counts as they arrive (deltas). Returns the
-    /// verified second copy when one was made (`copyDirectory`); the caller owns it.
+    /// verified second copy when one was made (`makesCopies`); the caller owns it.
     @discardableResult
     func download(_ pointer: Pointer, action: BatchObject.Action, progress: @escaping @Sendable (Int64) -> Void)
         async throws -> URL?
@@ -92,24 +94,23 @@ struct ObjectDownloader: Sendable {
             return nil
         }
         let request = try makeRequest(action)
-        let partial = store.partialPath(for: pointer.oid)
         // Small objects come whole into a scratch file of their own and enter the store by an atomic
         // rename: two processes at once cost a download, never the object. Only a partial file
         // needs a lock, unless the store is shared: there every object is downloaded once, by
         // whichever process takes its lock first; the others wait and find it stored.
-        if !exclusive && pointer.size <= Self.wholeLimit && fileSize(partial) == nil {
+        if !exclusive && pointer.size <= Self.wholeLimit && fileSize(store.partialPath(for: pointer.oid)) == nil {
             return try await downloadWhole(pointer, request: request, progress: progress)
         }
-        try Directories.ensure(store.incompletePath)
+        let partial = try PartialFile(pointer.oid, in: store)
         let lock = try await PartialLock.acquire(partial, until: { store.contains(pointer) })
         defer { lock.release() }
         if store.contains(pointer) {
-            if fileSize(partial) == 0 { PartialFile.remove(partial) }  // the empty lock file of a waiter
+            if partial.size == 0 { partial.remove() }  // the empty lock file of a waiter
             return nil
         }
-        let have = PartialFile.prefix(partial, size: pointer.size)
+        let have = partial.prefix(size: pointer.size)
         if have == 0 && pointer.size <= Self.wholeLimit {
-            defer { PartialFile.remove(partial) }
+            defer { partial.remove() }
             return try await downloadWhole(pointer, request: request, progress: progress)
         }
         return try await downloadSegments(pointer, request: request, partial: partial, have: have, progress: progress)
@@ -117,8 +118,8 @@ struct ObjectDownloader: Sendable {
 
     /// The second copy of a download starting from nothing, open for writing, or nil.
     func openCopy(_ pointer: Pointer) throws -> DownloadCopy? {
-        guard let copyDirectory else { return nil }
-        return try DownloadCopy.create(in: copyDirectory, for: pointer)
+        guard makesCopies else { return nil }
+        return try DownloadCopy.create(in: store, for: pointer)
     }
 
     /// The GET for an action (see `ActionRequest`).
@@ -130,21 +131,19 @@ struct ObjectDownloader: Sendable {
     private func downloadWhole(_ pointer: Pointer, request: URLRequest, progress: @escaping @Sendable (Int64) -> Void)
         async throws -> URL?
     {
-        let scratch = try store.scratchFile(pointer.oid)
-        let fd = open(scratch.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LFSError(.io, "cannot write \(scratch.path): \(String(cString: strerror(errno)))") }
+        let (scratch, fd) = try store.createScratch(pointer.oid)
         var closed = false
         defer {
             if !closed { close(fd) }
-            unlink(scratch.path)
+            scratch.directory.discard(scratch.name)
         }
         let copy = try openCopy(pointer)
         var handedOver = false
         defer { if !handedOver { copy?.discard() } }
-        let room = try space.reserve(pointer.size * (copy == nil ? 1 : 2), on: scratch,
+        let room = try space.reserve(pointer.size * (copy == nil ? 1 : 2), on: scratch.url,
                                      purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
-        let sink = FileSink(fd: fd, copy: copy?.fd, name: scratch.path, offset: 0, length: pointer.size, hashing: true)
+        let sink = FileSink(fd: fd, copy: copy?.fd, name: scratch.url.path, offset: 0, length: pointer.size, hashing: true)
         defer { sink.close() }
         let response = try await fetch(request, pointer: pointer, progress: progress, sink: sink) { $0.statusCode == 200 }
         guard response.status == 200 else { throw statusError(response, pointer) }
@@ -155,7 +154,7 @@ struct ObjectDownloader: Sendable {
         }
         closed = true
         close(fd)
-        try store.insert(verified: scratch, for: pointer)
+        try store.insert(scratch.name, in: scratch.directory, for: pointer)
         handedOver = true
         return copy?.handOver()
     }
@@ -164,8 +163,10 @@ struct ObjectDownloader: Sendable {
     /// keeps memory bounded however far the disk lags (a stream of the whole object would not).
     func downloadWholeThroughFile(_ pointer: Pointer, request: URLRequest,
                                           progress: @escaping @Sendable (Int64) -> Void) async throws {
-        let scratch = try store.scratchFile(pointer.oid)
-        defer { unlink(scratch.path) }
+        let (scratchFile, fd) = try store.createScratch(pointer.oid)
+        close(fd)
+        let scratch = scratchFile.url
+        defer { scratchFile.directory.discard(scratchFile.name) }
         let host = request.url?.redactedForRedirect ?? "?"
         let reservation = try space.reserve(pointer.size, on: SpaceGuard.foundationTemporaryDirectory,
                                             purpose: "downloading \(pointer.oid.prefix(12)) (set TMPDIR elsewhere)")
@@ -179,7 +180,7 @@ struct ObjectDownloader: Sendable {
         guard response.status == 200 else { throw statusError(response, pointer) }
         let (digest, bytes) = try await BlockingWork.run { try ObjectStore.digest(of: scratch) }
         guard digest == pointer.oid, bytes == pointer.size else { throw mismatch(pointer, digest: digest, bytes: bytes) }
-        try store.insert(verified: scratch, for: pointer)
+        try store.insert(scratchFile.name, in: scratchFile.directory, for: pointer)
     }
 
     /// One streamed GET into `sink`, with retries for 429/5xx and for transport failures (each
@@ -207,9 +208,9 @@ struct ObjectDownloader: Sendable {
         guard SHA256.hash(data: Data()).hexString == pointer.oid else {
             throw LFSError(.integrity, "the pointer for \(pointer.oid) says 0 bytes, which is not that object's size")
         }
-        let scratch = try store.scratchFile("empty")
-        _ = FileManager.default.createFile(atPath: scratch.path, contents: Data())
-        try store.insert(verified: scratch, for: pointer)
+        let (scratch, fd) = try store.createScratch("empty")
+        close(fd)
+        try store.insert(scratch.name, in: scratch.directory, for: pointer)
     }
 
     func statusError(_ response: HTTPClient.Response, _ pointer: Pointer) -> LFSError {

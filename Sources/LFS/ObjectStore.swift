@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PathSafety
 
 /// LFS objects on disk, in git-lfs's layout, so git-lfs sees them as its own:
 ///
@@ -39,16 +40,9 @@ public struct ObjectStore: Sendable {
 
     func objectPath(_ oid: String) -> String {
         precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
-        return "\(objectDirectoryPath(oid))/\(oid)"
+        return "\(rootPath)/\(objectDirectoryName(oid))/\(oid)"
     }
 
-    /// `objects/<oid[0:2]>/<oid[2:4]>`.
-    private func objectDirectoryPath(_ oid: String) -> String {
-        let utf8 = oid.utf8
-        let first = String(decoding: utf8.prefix(2), as: UTF8.self)
-        let second = String(decoding: utf8.dropFirst(2).prefix(2), as: UTF8.self)
-        return "\(rootPath)/objects/\(first)/\(second)"
-    }
 
     public func partialPath(for oid: String) -> URL {
         precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
@@ -56,40 +50,115 @@ public struct ObjectStore: Sendable {
     }
 
     /// Whether the store holds the object with the right size (as git-lfs checks; content was
-    /// verified when it entered).
+    /// verified when it entered). A link where the object should be is not the object.
     public func contains(_ pointer: Pointer) -> Bool {
         fileSize(atPath: objectPath(pointer.oid)) == pointer.size
     }
 
-    /// A new scratch file name in `tmp/` (nothing created).
-    public func scratchFile(_ label: String) throws -> URL {
-        try Directories.ensure(tmpPath)
-        return URL(fileURLWithPath: "\(tmpPath)/\(label)-\(UUID().uuidString)", isDirectory: false)
+    // MARK: Directories, reached without following links
+
+    /// The store's root, opened as given (the user or the repository's configuration chose it).
+    func rootDirectory(create: Bool = true) throws -> Directory {
+        if create {
+            var st = stat()
+            if stat(rootPath, &st) != 0 {
+                try? FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+            }
+        }
+        return try lfs { try Directory.open(rootPath) }
+    }
+
+    /// A directory of the store (`tmp`, `incomplete`, `objects/1a/2b`), each component reached
+    /// without following a link and made when missing: whoever else can write to a shared store
+    /// cannot make msgit write elsewhere by planting a link in it.
+    func directory(_ relative: String, create: Bool = true) throws -> Directory {
+        let root = try rootDirectory(create: create)
+        return try lfs { try root.subdirectory(relative, create: create) }
+    }
+
+    /// `objects/<oid[0:2]>/<oid[2:4]>`, relative to the root.
+    private func objectDirectoryName(_ oid: String) -> String {
+        precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
+        let utf8 = oid.utf8
+        return "objects/" + String(decoding: utf8.prefix(2), as: UTF8.self) + "/"
+            + String(decoding: utf8.dropFirst(2).prefix(2), as: UTF8.self)
+    }
+
+    func objectDirectory(_ oid: String, create: Bool = true) throws -> Directory {
+        try directory(objectDirectoryName(oid), create: create)
+    }
+
+    /// The stored object, open for reading (a link in its place is refused).
+    func openObject(_ oid: String) throws -> Int32 {
+        let directory = try objectDirectory(oid, create: false)
+        return try lfs { try directory.openFile(oid, O_RDONLY) }
+    }
+
+    /// A file of this store's own (in `tmp/` or `incomplete/`): its directory and name.
+    struct Scratch: Sendable {
+        let directory: Directory
+        let name: String
+        var url: URL { URL(fileURLWithPath: directory.path + "/" + name, isDirectory: false) }
+    }
+
+    /// A new, empty scratch file in `tmp/`, open for reading and writing.
+    func createScratch(_ label: String) throws -> (Scratch, fd: Int32) {
+        let tmp = try directory("tmp")
+        let name = "\(label)-\(UUID().uuidString)"
+        let fd = try lfs { try tmp.openFile(name, O_RDWR | O_CREAT | O_EXCL, mode: 0o644) }
+        return (Scratch(directory: tmp, name: name), fd)
+    }
+
+    /// The scratch file at `url`, which must be one of this store's (`tmp/` or `incomplete/`).
+    func scratch(at url: URL) throws -> Scratch {
+        let parent = url.deletingLastPathComponent().standardizedFileURL.path.trimmingSuffix("/")
+        guard parent == tmpPath || parent == incompletePath else {
+            throw LFSError(.io, "\(url.path) is not a file of the LFS store at \(rootPath)")
+        }
+        return Scratch(directory: try directory(parent == tmpPath ? "tmp" : "incomplete"), name: url.lastPathComponent)
+    }
+
+    /// Removes a scratch file of this store (nothing there is not an error).
+    public func discard(_ url: URL) {
+        guard let scratch = try? scratch(at: url) else { return }
+        scratch.directory.discard(scratch.name)
+    }
+
+    /// Renames a scratch file of this store within its directory; nil when it could not be.
+    public func rename(_ url: URL, to name: String) -> URL? {
+        guard let scratch = try? scratch(at: url), (try? scratch.directory.rename(scratch.name, to: scratch.directory, as: name)) != nil
+        else { return nil }
+        return URL(fileURLWithPath: scratch.directory.path + "/" + name, isDirectory: false)
     }
 
     /// Removes scratch files older than `age` (left by killed runs; a live run's are younger).
+    /// Only regular files directly in `tmp/`, by their names there: a link in `tmp/`'s place
+    /// leads nowhere.
     public func pruneScratch(olderThan age: TimeInterval = 3600) {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: tmpDirectory.path) else { return }
-        let limit = Date().addingTimeInterval(-age)
-        for name in names {
-            let url = tmpDirectory.appendingPathComponent(name)
-            if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, modified < limit {
-                try? fm.removeItem(at: url)
-            }
+        guard let tmp = try? directory("tmp", create: false) else { return }
+        let limit = Int(Date().timeIntervalSince1970 - age)
+        for (name, _) in tmp.entries() {
+            guard let st = tmp.status(name), st.st_mode & S_IFMT == S_IFREG, Int(st.st_mtim.tv_sec) < limit else { continue }
+            tmp.discard(name)
         }
     }
 
     /// Moves a verified file into place. An object already there (another process, a rerun) wins.
     func insert(verified file: URL, for pointer: Pointer) throws {
-        try Directories.ensure(objectDirectoryPath(pointer.oid))
-        let destination = objectPath(pointer.oid)
-        if fileSize(atPath: destination) == pointer.size {
-            unlink(file.path)
+        let scratch = try scratch(at: file)
+        try insert(scratch.name, in: scratch.directory, for: pointer)
+    }
+
+    func insert(_ name: String, in source: Directory, for pointer: Pointer) throws {
+        let objects = try objectDirectory(pointer.oid)
+        if let st = objects.status(pointer.oid), st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == pointer.size {
+            source.discard(name)
             return
         }
-        guard rename(file.path, destination) == 0 else {
-            throw LFSError(.io, "cannot move \(pointer.oid) into the LFS store: \(String(cString: strerror(errno)))")
+        do {
+            try source.rename(name, to: objects, as: pointer.oid)
+        } catch {
+            throw LFSError(.io, "cannot move \(pointer.oid) into the LFS store: \(error)")
         }
     }
 
@@ -98,18 +167,28 @@ public struct ObjectStore: Sendable {
     /// where the two are on different file systems. Nothing happens when this store has it.
     public func adopt(_ pointer: Pointer, from shared: ObjectStore) throws {
         guard !contains(pointer) else { return }
-        try Directories.ensure(objectDirectoryPath(pointer.oid))
-        let source = shared.objectPath(pointer.oid)
-        if link(source, objectPath(pointer.oid)) == 0 || errno == EEXIST { return }
-        guard errno == EXDEV || errno == EMLINK else {
-            throw LFSError(.io, "cannot link \(pointer.oid) from the shared store: \(String(cString: strerror(errno)))")
-        }
-        let scratch = try scratchFile(pointer.oid)
+        let source = try shared.objectDirectory(pointer.oid, create: false)
+        let objects = try objectDirectory(pointer.oid)
+        var failure: FileError?
         do {
-            try copyFile(from: URL(fileURLWithPath: source), to: scratch, mode: 0o644)
-            try insert(verified: scratch, for: pointer)
+            try objects.link(pointer.oid, to: pointer.oid, in: source)
         } catch {
-            unlink(scratch.path)
+            failure = error
+        }
+        if let failure, failure.errno != EXDEV && failure.errno != EMLINK {
+            if failure.errno == EEXIST { return }
+            throw LFSError(.io, "cannot link \(pointer.oid) from the shared store: \(failure)")
+        }
+        if failure == nil { return }
+        let input = try lfs { try source.openFile(pointer.oid, O_RDONLY) }
+        defer { close(input) }
+        let (scratch, output) = try createScratch(pointer.oid)
+        do {
+            defer { close(output) }
+            try copyRange(from: input, to: output, count: pointer.size, at: 0, name: scratch.url.path)
+            try insert(scratch.name, in: scratch.directory, for: pointer)
+        } catch {
+            scratch.directory.discard(scratch.name)
             throw error
         }
     }
@@ -133,9 +212,8 @@ public struct ObjectStore: Sendable {
 
     /// Removes an object from this store (not from a shared store it may be linked to).
     public func remove(_ oid: String) throws {
-        guard unlink(objectPath(oid)) == 0 || errno == ENOENT else {
-            throw LFSError(.io, "cannot remove \(oid): \(String(cString: strerror(errno)))")
-        }
+        guard let objects = try? objectDirectory(oid, create: false) else { return }
+        try lfs { try objects.remove(oid) }
     }
 
     /// Whether the object's SHA-256 and size still match its name.
@@ -158,9 +236,16 @@ public struct ObjectStore: Sendable {
     /// time; fewer than `count` is an error.
     static func read(_ file: URL, from offset: UInt64 = 0, count: Int64? = nil,
                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        let fd = open(file.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw LFSError(.io, "cannot read \(file.path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        try read(fd: fd, name: file.path, from: offset, count: count, body)
+    }
+
+    /// `read`, from an open file.
+    static func read(fd: Int32, name: String, from offset: UInt64 = 0, count: Int64? = nil,
+                     _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let file = URL(fileURLWithPath: name)
         let size = 4 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
@@ -180,5 +265,15 @@ public struct ObjectStore: Sendable {
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             position += off_t(n)
         }
+    }
+}
+
+/// `body`, with a `FileError` turned into an `LFSError` of kind `.io` (or `.unsafePath` for a
+/// link or a file where a directory must be).
+func lfs<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as FileError {
+        throw LFSError(error.isNotADirectory || error.errno == ELOOP ? .unsafePath : .io, error.description)
     }
 }

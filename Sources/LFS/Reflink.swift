@@ -4,32 +4,17 @@ import Foundation
 /// (XFS, Btrfs, bcachefs through `FICLONE` on Linux; APFS through `clonefile` on macOS). Writing to
 /// either file later copies only the blocks written.
 enum Reflink {
-    /// Makes `destination`, which must not exist, a clone of `source` with `mode`. False (and no
-    /// destination) when the file system cannot clone, or the two are on different file systems;
-    /// throws for other errors.
-    static func clone(_ source: String, to destination: String, mode: mode_t) throws -> Bool {
+    /// Makes the open, empty file `output` a clone of the open file `input`. False when the file
+    /// system cannot clone, or the two are on different file systems (nothing was written); throws
+    /// for other errors. `name` is for messages.
+    static func clone(from input: Int32, to output: Int32, name: String) throws -> Bool {
         #if canImport(Darwin)
-        guard clonefile(source, destination, 0) == 0 else {
-            if errno == ENOTSUP || errno == EXDEV { return false }
-            throw LFSError(.io, "cannot clone \(source): \(String(cString: strerror(errno)))")
-        }
-        chmod(destination, mode)
-        return true
+        return false  // clonefile(2) works by path; fcopyfile with COPYFILE_CLONE could do it
         #else
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw LFSError(.io, "cannot read \(source): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard output >= 0 else { throw LFSError(.io, "cannot write \(destination): \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        if ioctl(output, ficlone, CInt(input)) == 0 {
-            fchmod(output, mode)  // umask must not change the mode
-            return true
-        }
+        if ioctl(output, ficlone, CInt(input)) == 0 { return true }
         let reason = errno
-        unlink(destination)
         if [EOPNOTSUPP, EXDEV, EINVAL, ENOTTY, ENOSYS, EBADF].contains(reason) { return false }
-        throw LFSError(.io, "cannot clone \(source): \(String(cString: strerror(reason)))")
+        throw LFSError(.io, "cannot clone into \(name): \(String(cString: strerror(reason)))")
         #endif
     }
 

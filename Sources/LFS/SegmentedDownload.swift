@@ -10,26 +10,25 @@ extension ObjectDownloader {
     /// of the partial file; the prefix is hashed and recorded as it grows. How many are in flight
     /// follows what the segments so far took (`SegmentWindow`): a storage host that caps each
     /// connection, or is far away, gets more of them at once.
-    func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: URL, have start: Int64,
+    func downloadSegments(_ pointer: Pointer, request: URLRequest, partial: PartialFile, have start: Int64,
                                   progress: @escaping @Sendable (Int64) -> Void) async throws -> URL?
     {
-        let fd = open(partial.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LFSError(.io, "cannot write \(partial.path): \(String(cString: strerror(errno)))") }
+        let fd = try partial.open()
         defer { close(fd) }
         // The length is on disk before any byte lands beyond it; nothing past it is kept.
-        try PartialFile.record(start, for: partial)
+        try partial.record(start)
         ftruncate(fd, off_t(start))
         var hasher = SHA256()
         if start > 0 {
             logger.debug("resuming \(pointer.oid.prefix(12)) at \(start) of \(pointer.size) bytes")
-            hasher = try await Self.hash(partial, from: 0, count: start, into: hasher)
+            hasher = try await Self.hash(fd, name: partial.url.path, from: 0, count: start, into: hasher)
         }
         // A resumed download's earlier bytes would not be in a copy: none is made, and the caller
         // copies from the store.
         let copy = start == 0 ? try openCopy(pointer) : nil
         var handedOver = false
         defer { if !handedOver { copy?.discard() } }
-        let room = try space.reserve((pointer.size - start) * (copy == nil ? 1 : 2), on: partial,
+        let room = try space.reserve((pointer.size - start) * (copy == nil ? 1 : 2), on: partial.url,
                                      purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
         let size = segmentSize(for: pointer.size)
@@ -60,7 +59,7 @@ extension ObjectDownloader {
                     next += 1
                     var segment = request
                     segment.setValue("bytes=\(from)-\(to)", forHTTPHeaderField: "Range")
-                    let sink = FileSink(fd: fd, copy: copy?.fd, name: partial.path, offset: from, length: to - from + 1,
+                    let sink = FileSink(fd: fd, copy: copy?.fd, name: partial.url.path, offset: from, length: to - from + 1,
                                         hashing: false)
                     sinks.append(sink)
                     group.addTask { [self] in
@@ -86,9 +85,10 @@ extension ObjectDownloader {
                         let (from, to) = ranges[ready.index]
                         switch ready.response.status {
                         case 206 where ready.written == to - from + 1:
-                            hasher = try await Self.hash(partial, from: from, count: to - from + 1, into: hasher)
+                            hasher = try await Self.hash(fd, name: partial.url.path, from: from, count: to - from + 1,
+                                                         into: hasher)
                             have = to + 1
-                            try PartialFile.record(have, for: partial)
+                            try partial.record(have)
                             done += 1
                         case 206:
                             let range = ready.response.header("Content-Range") ?? "none"
@@ -111,45 +111,45 @@ extension ObjectDownloader {
                 return .complete
             }
         } catch let error as LFSError where error.kind == .integrity {
-            PartialFile.remove(partial)
+            partial.remove()
             throw error
         } catch {
             // Stopped (cancelled, a failed segment): keep exactly the verified-in-order prefix.
             ftruncate(fd, off_t(have))
-            PartialFile.forgetLength(partial)
+            partial.forgetLength()
             throw error
         }
         switch outcome {
         case .ignoredRange:
             logger.info("the storage server ignored Range for \(pointer.oid.prefix(12)); downloading it whole")
-            PartialFile.remove(partial)
+            partial.remove()
             try await downloadWholeThroughFile(pointer, request: request, progress: progress)
             return nil
         case .restart:
             guard start > 0 else { throw LFSError(.server, "the storage server refused every range of \(pointer.oid.prefix(12))") }
             logger.info("the storage server refused the range for \(pointer.oid.prefix(12)); starting over")
-            try PartialFile.record(0, for: partial)
+            try partial.record(0)
             return try await downloadSegments(pointer, request: request, partial: partial, have: 0, progress: progress)
         case .complete:
             break
         }
         let digest = hasher.finalize().hexString
         guard digest == pointer.oid, have == pointer.size else {
-            PartialFile.remove(partial)
+            partial.remove()
             throw mismatch(pointer, digest: digest, bytes: have)
         }
         ftruncate(fd, off_t(pointer.size))
-        try store.insert(verified: partial, for: pointer)
-        PartialFile.forgetLength(partial)
+        try store.insert(partial.name, in: partial.directory, for: pointer)
+        partial.forgetLength()
         handedOver = true
         return copy?.handOver()
     }
 
     /// `hasher` after reading `count` bytes of `file` from `from` into it, off the concurrency pool.
-    static func hash(_ file: URL, from: Int64, count: Int64, into hasher: SHA256) async throws -> SHA256 {
+    static func hash(_ fd: Int32, name: String, from: Int64, count: Int64, into hasher: SHA256) async throws -> SHA256 {
         try await BlockingWork.run {
             var hasher = hasher
-            try ObjectStore.read(file, from: UInt64(from), count: count) { hasher.update(bufferPointer: $0) }
+            try ObjectStore.read(fd: fd, name: name, from: UInt64(from), count: count) { hasher.update(bufferPointer: $0) }
             return hasher
         }
     }

@@ -1,10 +1,17 @@
 import Foundation
+import PathSafety
 
 /// Replaces pointer files in a work tree with their verified content from the store.
 ///
 /// A file is replaced only when it still holds its pointer (a file the user changed is left as
 /// it is), by a file made under a temporary name in the same directory and renamed over it,
 /// keeping the pointer file's mode. The work tree never holds a partial file.
+///
+/// Nothing is written through a symbolic link: each path is reached from the root one directory
+/// at a time without following links (`PathSafety.Directory`), so a leading component that is a
+/// link, or not a directory, fails that file ("not a directory"), and a link where the file
+/// should be fails it too ("not a regular file"), as git-lfs 3.7.1 does since CVE-2025-26625. A
+/// hard link in the pointer file's place is replaced, never written into.
 public struct WorkTree: Sendable {
     /// How a work-tree file gets its content from the store.
     public enum Placement: Sendable, Equatable {
@@ -37,71 +44,128 @@ public struct WorkTree: Sendable {
         case resolved
         /// Missing, or changed by someone: left alone.
         case other
+        /// The path leads through a symbolic link or a file where a directory must be, or the file
+        /// itself is a link or not a regular file: msgit writes nothing there (the reason says why).
+        case unsafe(String)
+    }
+
+    /// The directory that holds `path`'s file, reached from the root without following a link,
+    /// and the file's name in it.
+    func parent(of path: String) throws -> (Directory, String) {
+        if let problem = PathRules.problem(withPath: path) {
+            throw LFSError(.unsafePath, "refusing the path '\(path)': \(problem)")
+        }
+        let root = try lfs { try Directory.open(rootPath) }
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (root, path) }
+        let directory = try lfs { try root.subdirectory(path[..<slash]) }
+        return (directory, String(path[path.utf8.index(after: slash)...]))
     }
 
     public func state(of file: LFSFile) -> State {
-        guard let path = try? safePath(file.path), let size = fileSize(atPath: path) else { return .other }
-        if size < Pointer.maximumFileSize, let data = readSmallFile(path), let found = Pointer(data),
-           found.oid == file.pointer.oid {
-            return .pointer
+        let directory: Directory, name: String
+        do {
+            (directory, name) = try parent(of: file.path)
+        } catch let error as LFSError where error.kind == .unsafePath {
+            return .unsafe(error.message)
+        } catch {
+            return .other
+        }
+        guard let st = directory.status(name) else { return .other }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            return .unsafe("not a regular file\(st.st_mode & S_IFMT == S_IFLNK ? " (a symbolic link)" : ""): \(directory.path)/\(name)")
+        }
+        let size = Int64(st.st_size)
+        if size < Pointer.maximumFileSize, let fd = try? directory.openFile(name, O_RDONLY) {
+            defer { close(fd) }
+            if let found = Pointer(readSmall(fd)), found.oid == file.pointer.oid { return .pointer }
         }
         return size == file.pointer.size ? .resolved : .other
     }
 
     /// Puts the object's content at `file.path`. The object must be in the store. `copy`, a
-    /// verified copy of the object made while it downloaded (`Fetcher.Options.copyDirectory`), is
+    /// verified copy of the object made while it downloaded (`Fetcher.Options.makesCopies`), is
     /// moved into place when it can be, instead of copying the stored object.
     public func materialize(_ file: LFSFile, from copy: URL? = nil) throws {
-        let target = try safePath(file.path)
-        var st = stat()
-        let mode: mode_t = stat(target, &st) == 0 ? st.st_mode & 0o7777 : 0o644
-        let object = store.objectPath(file.pointer.oid)
-        if placement == .hardLink, try hardLink(object, at: target, mode: mode) { return }
-        if let copy {
-            let copyPath = copy.path
-            if fileSize(atPath: copyPath) == file.pointer.size, chmod(copyPath, mode) == 0,
-               (try? replace(target, with: copyPath)) != nil {
-                return
+        let (directory, name) = try parent(of: file.path)
+        var mode: mode_t = 0o644
+        if let st = directory.status(name) {
+            guard st.st_mode & S_IFMT == S_IFREG else {
+                throw LFSError(.unsafePath, "not a regular file\(st.st_mode & S_IFMT == S_IFLNK ? " (a symbolic link)" : ""): "
+                    + "\(directory.path)/\(name)")
+            }
+            mode = st.st_mode & 0o7777
+        }
+        if placement == .hardLink, try hardLink(file.pointer, at: name, in: directory, mode: mode) { return }
+        if let copy, let scratch = try? store.scratch(at: copy), let st = scratch.directory.status(scratch.name),
+           st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == file.pointer.size,
+           let fd = try? scratch.directory.openFile(scratch.name, O_RDONLY) {
+            let moved = fchmod(fd, mode) == 0
+            close(fd)
+            let temporary = Self.temporaryName(for: name)
+            if moved, (try? scratch.directory.rename(scratch.name, to: directory, as: temporary)) != nil {
+                do {
+                    try replace(name, with: temporary, in: directory)
+                    return
+                } catch {
+                    directory.discard(temporary)
+                    throw error
+                }
             }
         }
-        let temporary = Self.temporaryName(beside: target)
+        let input = try store.openObject(file.pointer.oid)
+        defer { close(input) }
+        try writeFile(name, in: directory, mode: mode, from: input, size: file.pointer.size, label: file.path)
+    }
+
+    /// A new file `name` in `directory` with `mode` and the content of `input` (a copy-on-write
+    /// clone where the file system makes one, else a copy), replacing what is there.
+    private func writeFile(_ name: String, in directory: Directory, mode: mode_t, from input: Int32, size: Int64,
+                       label: String) throws {
+        let temporary = Self.temporaryName(for: name)
+        let output = try lfs { try directory.openFile(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode) }
         do {
-            if try !Reflink.clone(object, to: temporary, mode: mode) {
-                let room = try SpaceGuard.shared.reserve(file.pointer.size, on: URL(fileURLWithPath: target),
-                                                         purpose: "writing \(file.path)")
+            defer { close(output) }
+            if try !Reflink.clone(from: input, to: output, name: "\(directory.path)/\(temporary)") {
+                let room = try SpaceGuard.shared.reserve(size, on: URL(fileURLWithPath: directory.path),
+                                                         purpose: "writing \(label)")
                 defer { withExtendedLifetime(room) {} }
-                try copyFile(from: URL(fileURLWithPath: object), to: URL(fileURLWithPath: temporary), mode: mode)
+                try copyRange(from: input, to: output, count: size, at: 0, name: "\(directory.path)/\(temporary)")
             }
-            try replace(target, with: temporary)
+            try replace(name, with: temporary, in: directory)
         } catch {
-            unlink(temporary)
+            directory.discard(temporary)
             throw error
         }
     }
 
-    /// Makes `target` a hard link to the stored `object`, which becomes read-only (keeping the
-    /// pointer file's executable bits). False when a link cannot be made here (another file
-    /// system, too many links) or the object is already linked with other executable bits: the
-    /// caller copies instead.
-    private func hardLink(_ object: String, at target: String, mode: mode_t) throws -> Bool {
+    /// Makes `name` in `directory` a hard link to the stored object, which becomes read-only
+    /// (keeping the pointer file's executable bits). False when a link cannot be made here
+    /// (another file system, too many links) or the object is already linked with other
+    /// executable bits: the caller copies instead.
+    private func hardLink(_ pointer: Pointer, at name: String, in directory: Directory, mode: mode_t) throws -> Bool {
+        let objects = try store.objectDirectory(pointer.oid, create: false)
+        let fd = try lfs { try objects.openFile(pointer.oid, O_RDONLY) }
+        defer { close(fd) }
         var st = stat()
-        guard stat(object, &st) == 0 else { throw LFSError(.io, "cannot read \(object): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else { throw LFSError(.io, "cannot read \(pointer.oid): \(String(cString: strerror(errno)))") }
         let protected = (mode & 0o7777) & ~0o222
         let current = st.st_mode & 0o7777
         if current != protected {
             // Protected already, for a file with other executable bits: that file keeps the inode.
             if current & 0o222 == 0 { return false }
-            guard chmod(object, protected) == 0 else { return false }
+            guard fchmod(fd, protected) == 0 else { return false }
         }
-        let temporary = Self.temporaryName(beside: target)
-        guard link(object, temporary) == 0 else {
-            if errno == EXDEV || errno == EMLINK || errno == EPERM { return false }
-            throw LFSError(.io, "cannot link \(target) to its object: \(String(cString: strerror(errno)))")
+        let temporary = Self.temporaryName(for: name)
+        do {
+            try directory.link(temporary, to: pointer.oid, in: objects)
+        } catch {
+            if error.errno == EXDEV || error.errno == EMLINK || error.errno == EPERM { return false }
+            throw LFSError(.io, "cannot link \(directory.path)/\(name) to its object: \(error)")
         }
         do {
-            try replace(target, with: temporary)
+            try replace(name, with: temporary, in: directory)
         } catch {
-            unlink(temporary)
+            directory.discard(temporary)
             throw error
         }
         return true
@@ -112,85 +176,64 @@ public struct WorkTree: Sendable {
     /// can make one) and the owner's write permission. False when `path` is not such a link. The
     /// stored object stays as it is, read-only.
     public func unprotect(_ path: String) throws -> Bool {
-        let target = try safePath(path)
-        var st = stat()
-        guard stat(target, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 else { return false }
-        let mode = (st.st_mode & 0o7777) | 0o200
-        let temporary = Self.temporaryName(beside: target)
-        do {
-            if try !Reflink.clone(target, to: temporary, mode: mode) {
-                try copyFile(from: URL(fileURLWithPath: target), to: URL(fileURLWithPath: temporary), mode: mode)
-            }
-            try replace(target, with: temporary)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        let (directory, name) = try parent(of: path)
+        guard let st = directory.status(name), st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 else { return false }
+        let input = try lfs { try directory.openFile(name, O_RDONLY) }
+        defer { close(input) }
+        try writeFile(name, in: directory, mode: (st.st_mode & 0o7777) | 0o200, from: input, size: Int64(st.st_size),
+                  label: path)
         return true
     }
 
     /// Whether files made from the store here are copy-on-write clones (the store and the work
     /// tree on one file system that can clone): then nothing needs writing while objects download.
     public func clonesFromStore() -> Bool {
-        guard let probe = try? store.scratchFile("clone-probe") else { return false }
-        defer { unlink(probe.path) }
-        guard FileManager.default.createFile(atPath: probe.path, contents: Data("msgit".utf8)) else { return false }
-        let target = rootPath + "/.msgit-clone-probe-\(UUID().uuidString.prefix(8))"
-        defer { unlink(target) }
-        return (try? Reflink.clone(probe.path, to: target, mode: 0o600)) == true
+        guard let (probe, input) = try? store.createScratch("clone-probe") else { return false }
+        defer {
+            close(input)
+            probe.directory.discard(probe.name)
+        }
+        guard Array("msgit".utf8).withUnsafeBytes({ pwrite(input, $0.baseAddress, $0.count, 0) }) == 5, let root = try? Directory.open(rootPath) else { return false }
+        let name = ".msgit-clone-probe-\(UUID().uuidString.prefix(8))"
+        guard let output = try? root.openFile(name, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return false }
+        defer {
+            close(output)
+            root.discard(name)
+        }
+        return (try? Reflink.clone(from: input, to: output, name: name)) == true
     }
 
-    /// ".<name>.msgit-<random>" in the directory of `target`.
-    static func temporaryName(beside target: String) -> String {
-        let slash = target.utf8.lastIndex(of: UInt8(ascii: "/"))!
-        return "\(target[..<slash])/.\(target[target.utf8.index(after: slash)...]).msgit-\(UUID().uuidString.prefix(8))"
+    /// ".<name>.msgit-<random>", for a file made beside `name`.
+    static func temporaryName(for name: String) -> String {
+        ".\(name).msgit-\(UUID().uuidString.prefix(8))"
     }
 
-    /// Puts `file` at `target` atomically (the path always names the old or the new content).
+    /// Puts `file` at `name` in `directory` atomically (the name always gives the old or the new
+    /// content).
     ///
     /// ext4 (with its default `auto_da_alloc`) makes a rename over an existing file allocate the
     /// incoming file's delayed blocks first, so that a crash cannot leave it empty: for a 1 GiB
     /// object that held the rename for 0.5 s. Exchanging the two names (`RENAME_EXCHANGE`) is just
     /// as atomic and skips that, after which the pointer file, now under the temporary name, is
     /// removed. Where exchange is not supported, a plain rename.
-    func replace(_ target: String, with file: String) throws {
-        if let exchange = renameat2Function, fileSize(atPath: target) != nil {
-            if exchange(AT_FDCWD, file, AT_FDCWD, target, renameExchange) == 0 {
-                unlink(file)
-                return
-            }
-            guard errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP else {
-                throw LFSError(.io, "cannot replace \(target): \(String(cString: strerror(errno)))")
-            }
+    func replace(_ name: String, with file: String, in directory: Directory) throws {
+        if directory.status(name) != nil, try lfs({ try directory.exchange(file, with: name, in: directory) }) {
+            directory.discard(file)
+            return
         }
-        guard rename(file, target) == 0 else {
-            throw LFSError(.io, "cannot replace \(target): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// The absolute path of a tree path, refusing anything that could leave the work tree.
-    func safePath(_ path: String) throws -> String {
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.isEmpty, !path.hasPrefix("/"),
-              !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0 == ".git" }) else {
-            throw LFSError(.io, "refusing the path '\(path)': it leaves the work tree")
-        }
-        return rootPath + "/" + path
+        try lfs { try directory.rename(file, to: directory, as: name) }
     }
 }
 
-/// The bytes of a small file (a pointer candidate), or nil when it cannot be read.
-private func readSmallFile(_ path: String) -> Data? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
+/// Up to `Pointer.maximumFileSize` bytes of an open file (a pointer candidate).
+private func readSmall(_ fd: Int32) -> Data {
     var data = Data(count: Pointer.maximumFileSize)
     var total = 0
     while total < data.count {
         let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
         if n < 0 {
             if errno == EINTR { continue }
-            return nil
+            return Data()
         }
         if n == 0 { break }
         total += n

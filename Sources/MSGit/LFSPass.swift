@@ -98,7 +98,18 @@ struct LFSPass: Sendable {
         summary.filesExcluded = plan.excluded
         let store = ObjectStore(gitDirectory: plan.gitDirectory)
         let workTree = WorkTree(root: directory, store: store, placement: options.link ? .hardLink : .copy)
-        var pending = checkedOut == nil ? plan.files.filter { workTree.state(of: $0) == .pointer } : plan.files
+        var pending = plan.files
+        if checkedOut == nil {
+            pending = []
+            for file in plan.files {
+                switch workTree.state(of: file) {
+                case .pointer: pending.append(file)
+                case .unsafe(let reason):
+                    summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
+                default: break
+                }
+            }
+        }
         // Content behind a pointer extension needs that extension's smudge program.
         for file in pending where !file.pointer.extensions.isEmpty {
             summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid,
@@ -107,7 +118,7 @@ struct LFSPass: Sendable {
         pending.removeAll { !$0.pointer.extensions.isEmpty }
         guard !pending.isEmpty else { return (summary, []) }
         guard let endpoint = plan.endpoint else {
-            summary.failures = pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: "no LFS endpoint") }
+            summary.failures += pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: "no LFS endpoint") }
             return (summary, [])
         }
 
@@ -122,7 +133,7 @@ struct LFSPass: Sendable {
         // fresh download is also written beside the store as it arrives, to be moved into the work
         // tree once its object verified, rather than copied from the store afterwards.
         if !options.link, !workTree.clonesFromStore() {
-            fetchOptions.copyDirectory = store.tmpDirectory
+            fetchOptions.makesCopies = true
         }
         let fetcher = Fetcher(endpoint: endpoint, scope: lfsScope(for: endpoint), store: store, http: http,
                               options: fetchOptions, logger: client.logger)
@@ -135,7 +146,17 @@ struct LFSPass: Sendable {
         /// the files that hold their pointer then.
         let place: @Sendable (String, URL?) -> Void = { oid, copy in
             var files = byOID[oid] ?? []
-            if checkedOut != nil { files = files.filter { workTree.state(of: $0) == .pointer } }
+            if checkedOut != nil {
+                files = files.filter { file in
+                    switch workTree.state(of: file) {
+                    case .pointer: return true
+                    case .unsafe(let reason):
+                        written.withLock { $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason)) }
+                        return false
+                    default: return false
+                    }
+                }
+            }
             for (index, file) in files.enumerated() {
                 do {
                     try workTree.materialize(file, from: index == 0 ? copy : nil)
@@ -152,7 +173,7 @@ struct LFSPass: Sendable {
         let early = Mutex<[(oid: String, copy: URL?)]>([])
         defer {
             for held in early.withLock({ $0 }) {
-                if let copy = held.copy { unlink(copy.path) }
+                if let copy = held.copy { store.discard(copy) }
             }
         }
         var report = FetchReport()
@@ -165,11 +186,7 @@ struct LFSPass: Sendable {
                     // its download's place: that would leave its connection idle, and libcurl
                     // closes idle connections beyond four per transfer running.
                     if !checkedOut.isOpen {
-                        var held: URL?
-                        if let copy {
-                            let kept = copy.path + ".early"
-                            if rename(copy.path, kept) == 0 { held = URL(fileURLWithPath: kept) }
-                        }
+                        let held = copy.flatMap { store.rename($0, to: $0.lastPathComponent + ".early") }
                         early.withLock { $0.append((pointer.oid, held)) }
                         return
                     }
@@ -194,7 +211,7 @@ struct LFSPass: Sendable {
             _ = try? await BlockingWork.run {
                 for (oid, copy) in held {
                     place(oid, copy)
-                    if let copy { unlink(copy.path) }
+                    if let copy { store.discard(copy) }
                 }
             }
         }

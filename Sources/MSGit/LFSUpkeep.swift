@@ -97,6 +97,8 @@ extension GitClient {
                         return
                     case .resolved where try pointer.matchesContent(of: root.appendingPathComponent(blob.path)):
                         return
+                    case .unsafe(let reason):
+                        result.problems.append(LFSProblem(kind: "file", name: blob.path, reason: reason))
                     default:
                         let exists = FileManager.default.fileExists(atPath: root.appendingPathComponent(blob.path).path)
                         result.problems.append(LFSProblem(kind: "file", name: blob.path,

@@ -104,16 +104,36 @@ import Testing
     }
 
     @Test func theRecordedPrefixWinsOverTheFileSize() throws {
-        let partial = URL(fileURLWithPath: Self.scratch() + "/oid.part")
-        #expect(PartialFile.prefix(partial, size: 100) == 0, "no file: start from nothing")
-        #expect(FileManager.default.createFile(atPath: partial.path, contents: Data(count: 60)))
-        #expect(PartialFile.prefix(partial, size: 100) == 60, "no record: the file is a prefix")
-        try PartialFile.record(40, for: partial)
-        #expect(PartialFile.prefix(partial, size: 100) == 40, "segments past the prefix do not count")
-        try PartialFile.record(80, for: partial)
-        #expect(PartialFile.prefix(partial, size: 100) == 0, "a record past the file's end is not trusted")
-        PartialFile.remove(partial)
-        #expect(!FileManager.default.fileExists(atPath: partial.path))
-        #expect(!FileManager.default.fileExists(atPath: partial.path + ".length"))
+        let store = ObjectStore(root: URL(fileURLWithPath: Self.scratch() + "/lfs"))
+        let oid = String(repeating: "ab", count: 32)
+        let partial = try PartialFile(oid, in: store)
+        #expect(partial.prefix(size: 100) == 0, "no file: start from nothing")
+        #expect(FileManager.default.createFile(atPath: partial.url.path, contents: Data(count: 60)))
+        #expect(partial.prefix(size: 100) == 60, "no record: the file is a prefix")
+        try partial.record(40)
+        #expect(partial.prefix(size: 100) == 40, "segments past the prefix do not count")
+        try partial.record(80)
+        #expect(partial.prefix(size: 100) == 0, "a record past the file's end is not trusted")
+        partial.remove()
+        #expect(!FileManager.default.fileExists(atPath: partial.url.path))
+        #expect(!FileManager.default.fileExists(atPath: partial.url.path + ".length"))
+    }
+
+    @Test func aPartialFilePlantedAsALinkIsNeverWrittenThrough() throws {
+        // Whoever can write to a shared store must not make msgit truncate or write another file.
+        let dir = Self.scratch()
+        let store = ObjectStore(root: URL(fileURLWithPath: dir + "/lfs"))
+        let victim = dir + "/victim"
+        #expect(FileManager.default.createFile(atPath: victim, contents: Data("keep me".utf8)))
+        let oid = String(repeating: "cd", count: 32)
+        let partial = try PartialFile(oid, in: store)
+        try FileManager.default.createSymbolicLink(atPath: partial.url.path, withDestinationPath: victim)
+        #expect(throws: LFSError.self) { _ = try partial.open() }
+        #expect(partial.size == nil && partial.prefix(size: 100) == 0)
+        // A link in place of the store's incomplete/ directory is refused the same way.
+        try FileManager.default.removeItem(atPath: dir + "/lfs/incomplete")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/lfs/incomplete", withDestinationPath: dir)
+        #expect(throws: LFSError.self) { _ = try PartialFile(oid, in: store) }
+        #expect(FileManager.default.contents(atPath: victim) == Data("keep me".utf8))
     }
 }
