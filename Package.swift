@@ -24,7 +24,9 @@ let package = Package(
         ),
         // The C we need beside libgit2: a socket stream with timeouts and cancellation,
         // and non-variadic wrappers for git_libgit2_opts.
-        .target(name: "CGitSupport", dependencies: ["CLibgit2"]),
+        // OpenSSL (Debian libssl-dev): msgit's TLS stream for libgit2 (Vendor-notes.md).
+        .target(name: "CGitSupport", dependencies: ["CLibgit2"],
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The one place that decides whether a name or path from outside may become a file, and
         // file operations relative to directory descriptors that never follow a symbolic link.
         // No dependencies.

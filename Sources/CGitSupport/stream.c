@@ -1,41 +1,28 @@
 /*
- * A git_stream over a TCP socket with a connect timeout, an idle timeout and cancellation.
- * See include/msgit_support.h for why it exists.
+ * A git_stream over a TCP socket with a connect timeout, an idle timeout, a low-speed limit,
+ * cancellation, and the operation's rule of where a credential may go. See
+ * include/msgit_support.h for why it exists, and internal.h for what it shares with tls.c.
  */
 #define _GNU_SOURCE
-#include "msgit_support.h"
-
-#include <git2.h>
-#include <git2/sys/stream.h>
+#include "internal.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* How often a blocked wait looks at the cancellation flag. */
-#define MSGIT_POLL_SLICE_MS 50
-
-struct msgit_operation {
-    atomic_int refcount;
-    atomic_int cancelled;
-    atomic_int failure;
-    atomic_uint_fast64_t bytes_read;
-    int connect_timeout_ms;
-    int idle_timeout_ms;
-};
-
 /* Used when a stream is made outside any operation (a plain GitCore call). */
 static struct msgit_operation default_operation = {
     .refcount = 1, .connect_timeout_ms = 30 * 1000, .idle_timeout_ms = 300 * 1000,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static _Thread_local msgit_operation *current_operation = NULL;
@@ -51,6 +38,7 @@ msgit_operation *msgit_operation_new(int connect_timeout_ms, int idle_timeout_ms
     atomic_init(&op->bytes_read, 0);
     op->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : default_operation.connect_timeout_ms;
     op->idle_timeout_ms = idle_timeout_ms > 0 ? idle_timeout_ms : default_operation.idle_timeout_ms;
+    pthread_mutex_init(&op->lock, NULL);
     return op;
 }
 
@@ -62,8 +50,10 @@ static void operation_retain(msgit_operation *op)
 
 static void operation_release(msgit_operation *op)
 {
-    if (op != &default_operation && atomic_fetch_sub(&op->refcount, 1) == 1)
+    if (op != &default_operation && atomic_fetch_sub(&op->refcount, 1) == 1) {
+        pthread_mutex_destroy(&op->lock);
         free(op);
+    }
 }
 
 void msgit_operation_free(msgit_operation *op)
@@ -79,21 +69,51 @@ uint64_t msgit_operation_bytes_read(const msgit_operation *op) { return atomic_l
 void msgit_operation_enter(msgit_operation *op) { current_operation = op; }
 void msgit_operation_leave(void) { current_operation = NULL; }
 
-static void record_failure(msgit_operation *op, msgit_stream_failure failure)
+static void copy_host(char *out, const char *host)
+{
+    /* IPv6 literals come with or without brackets; compare them without. */
+    size_t len = strlen(host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    if (len >= MSGIT_HOST_MAX)
+        len = MSGIT_HOST_MAX - 1;
+    memcpy(out, host, len);
+    out[len] = '\0';
+}
+
+void msgit_operation_restrict(msgit_operation *op, const char *host, int port, int upgrade_port)
+{
+    pthread_mutex_lock(&op->lock);
+    op->restricted = 1;
+    copy_host(op->allowed_host, host);
+    op->allowed_port = port;
+    op->upgrade_port = upgrade_port;
+    pthread_mutex_unlock(&op->lock);
+}
+
+int msgit_operation_last_endpoint(msgit_operation *op, char *host, size_t size, int *port)
+{
+    pthread_mutex_lock(&op->lock);
+    int known = op->last_host[0] != '\0';
+    if (known && size > 0) {
+        strncpy(host, op->last_host, size - 1);
+        host[size - 1] = '\0';
+        *port = op->last_port;
+    }
+    pthread_mutex_unlock(&op->lock);
+    return known;
+}
+
+void msgit_record_failure(msgit_operation *op, msgit_stream_failure failure)
 {
     int expected = MSGIT_STREAM_OK;
     atomic_compare_exchange_strong(&op->failure, &expected, (int)failure);
 }
 
-typedef struct {
-    git_stream parent;
-    msgit_operation *op;
-    char *host;
-    char *port;
-    int fd;
-} msgit_socket_stream;
 
-static int64_t now_ms(void)
+int64_t msgit_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -109,7 +129,7 @@ static int wait_ready(msgit_operation *op, int fd, short events, int64_t deadlin
     for (;;) {
         if (atomic_load(&op->cancelled))
             return -2;
-        int64_t remaining = deadline - now_ms();
+        int64_t remaining = deadline - msgit_now_ms();
         if (remaining <= 0)
             return 0;
         struct pollfd pfd = { .fd = fd, .events = events, .revents = 0 };
@@ -124,7 +144,7 @@ static int wait_ready(msgit_operation *op, int fd, short events, int64_t deadlin
 
 static int fail_cancelled(msgit_socket_stream *st)
 {
-    record_failure(st->op, MSGIT_STREAM_CANCELLED);
+    msgit_record_failure(st->op, MSGIT_STREAM_CANCELLED);
     git_error_set_str(GIT_ERROR_NET, "operation cancelled");
     return -1;
 }
@@ -187,7 +207,7 @@ static int msgit_stream_connect(git_stream *stream)
     int count = interleave_addresses(info, addresses);
     int pending[MSGIT_MAX_ADDRESSES];
     int npending = 0, next = 0, last_errno = 0, timed_out = 0;
-    int64_t deadline = now_ms() + st->op->connect_timeout_ms;
+    int64_t deadline = msgit_now_ms() + st->op->connect_timeout_ms;
     int64_t next_start = 0;
 
     for (;;) {
@@ -196,7 +216,7 @@ static int msgit_stream_connect(git_stream *stream)
             freeaddrinfo(info);
             return fail_cancelled(st);
         }
-        int64_t now = now_ms();
+        int64_t now = msgit_now_ms();
         if (now >= deadline) {
             timed_out = 1;
             break;
@@ -265,7 +285,7 @@ static int msgit_stream_connect(git_stream *stream)
     if (st->fd < 0) {
         char msg[512];
         if (timed_out) {
-            record_failure(st->op, MSGIT_STREAM_CONNECT_TIMEOUT);
+            msgit_record_failure(st->op, MSGIT_STREAM_CONNECT_TIMEOUT);
             snprintf(msg, sizeof(msg), "connection to %s:%s timed out after %d s", st->host, st->port,
                      st->op->connect_timeout_ms / 1000);
         } else {
@@ -284,21 +304,62 @@ static int msgit_stream_connect(git_stream *stream)
 static int idle_timeout_error(msgit_socket_stream *st, const char *what)
 {
     char msg[512];
-    record_failure(st->op, MSGIT_STREAM_IDLE_TIMEOUT);
+    msgit_record_failure(st->op, MSGIT_STREAM_IDLE_TIMEOUT);
     snprintf(msg, sizeof(msg), "%s %s:%s timed out: no data for %d s", what, st->host, st->port,
              st->op->idle_timeout_ms / 1000);
     git_error_set_str(GIT_ERROR_NET, msg);
     return -1;
 }
 
-static ssize_t msgit_stream_read(git_stream *stream, void *data, size_t len)
+/*
+ * Counts `waited` milliseconds spent waiting and `moved` bytes against the low-speed limit;
+ * -1 (error set) when a whole window of the idle limit's length moved too little.
+ */
+static int count_progress(msgit_socket_stream *st, int64_t waited, uint64_t moved)
 {
-    msgit_socket_stream *st = (msgit_socket_stream *)stream;
-    int64_t deadline = now_ms() + st->op->idle_timeout_ms;
+    st->window_waited_ms += waited;
+    if (!st->plaintext_counted_above)
+        st->window_bytes += moved;
+    int64_t window = st->op->idle_timeout_ms;
+    if (st->window_waited_ms < window)
+        return 0;
+    uint64_t expected = (uint64_t)(st->window_waited_ms / 1000) * MSGIT_LOW_SPEED_BYTES_PER_SECOND;
+    if (st->window_bytes < expected) {
+        char msg[512];
+        msgit_record_failure(st->op, MSGIT_STREAM_TOO_SLOW);
+        snprintf(msg, sizeof(msg), "the connection to %s:%s is too slow: %llu bytes in %lld s of waiting "
+                 "(fewer than %d a second)", st->host, st->port, (unsigned long long)st->window_bytes,
+                 (long long)(st->window_waited_ms / 1000), MSGIT_LOW_SPEED_BYTES_PER_SECOND);
+        git_error_set_str(GIT_ERROR_NET, msg);
+        return -1;
+    }
+    st->window_waited_ms = 0;
+    st->window_bytes = 0;
+    return 0;
+}
+
+void msgit_socket_count_plaintext(msgit_socket_stream *st, size_t n)
+{
+    st->window_bytes += n;
+}
+
+/* The socket's own read (msgit_raw_read): `deadline`, when earlier than the idle limit, is when a
+ * response's headers are due. */
+static ssize_t socket_read(void *context, void *data, size_t len, int64_t deadline)
+{
+    msgit_socket_stream *st = context;
+    int64_t idle_deadline = msgit_now_ms() + st->op->idle_timeout_ms;
+    int64_t limit = idle_deadline;
+    if (deadline && deadline < limit)
+        limit = deadline;
+    if (st->read_deadline && st->read_deadline < limit)
+        limit = st->read_deadline;
     for (;;) {
         ssize_t n = recv(st->fd, data, len, 0);
         if (n >= 0) {
             atomic_fetch_add(&st->op->bytes_read, (uint64_t)n);
+            if (count_progress(st, 0, (uint64_t)n) < 0)
+                return -1;
             return n;
         }
         if (errno == EINTR)
@@ -309,11 +370,22 @@ static ssize_t msgit_stream_read(git_stream *stream, void *data, size_t len)
             git_error_set_str(GIT_ERROR_NET, msg);
             return -1;
         }
-        int ready = wait_ready(st->op, st->fd, POLLIN, deadline);
+        int64_t started = msgit_now_ms();
+        int ready = wait_ready(st->op, st->fd, POLLIN, limit);
+        if (count_progress(st, msgit_now_ms() - started, 0) < 0)
+            return -1;
         if (ready == -2)
             return fail_cancelled(st);
-        if (ready == 0)
-            return idle_timeout_error(st, "reading from");
+        if (ready == 0) {
+            if (limit == idle_deadline)
+                return idle_timeout_error(st, "reading from");
+            char msg[512];
+            msgit_record_failure(st->op, MSGIT_STREAM_IDLE_TIMEOUT);
+            snprintf(msg, sizeof(msg), "%s:%s did not send a whole response's headers within %d s", st->host,
+                     st->port, st->op->idle_timeout_ms / 1000);
+            git_error_set_str(GIT_ERROR_NET, msg);
+            return -1;
+        }
         if (ready < 0) {
             git_error_set_str(GIT_ERROR_NET, "poll failed while reading");
             return -1;
@@ -321,18 +393,102 @@ static ssize_t msgit_stream_read(git_stream *stream, void *data, size_t len)
     }
 }
 
+static ssize_t msgit_stream_read(git_stream *stream, void *data, size_t len)
+{
+    msgit_socket_stream *st = (msgit_socket_stream *)stream;
+    return msgit_filter_read(&st->filter, st->op, socket_read, st, data, len);
+}
+
+/*
+ * Where a request on this stream goes: the stream's own host and port, or, for a proxy, the
+ * target of the CONNECT it writes ("CONNECT host:port HTTP/1.1"). Returns 0 when `data` is a
+ * CONNECT that cannot be read.
+ */
+static int request_target(msgit_socket_stream *st, const char *data, size_t len, char *host, int *port)
+{
+    if (len >= 8 && memcmp(data, "CONNECT ", 8) == 0) {
+        st->proxy = 1;
+        const char *start = data + 8, *end = memchr(start, ' ', len - 8);
+        if (!end)
+            return 0;
+        const char *colon = NULL;
+        for (const char *p = end - 1; p > start; p--) {
+            if (*p == ':') { colon = p; break; }
+            if (*p == ']') break;
+        }
+        if (!colon || (size_t)(colon - start) >= MSGIT_HOST_MAX)
+            return 0;
+        char buffer[MSGIT_HOST_MAX];
+        memcpy(buffer, start, (size_t)(colon - start));
+        buffer[colon - start] = '\0';
+        copy_host(host, buffer);
+        *port = atoi(colon + 1);
+        return 1;
+    }
+    copy_host(host, st->host);
+    *port = atoi(st->port);
+    return 1;
+}
+
+/*
+ * Called before a stream's first bytes (and before every CONNECT through a proxy): records where
+ * the request goes and, once a credential was handed to libgit2 for one origin, refuses any
+ * other. libgit2 1.5.1 keeps the credential it was given and sends it again to wherever a
+ * redirect leads when the answer carries WWW-Authenticate, without asking the credential
+ * callback; this is below anything libgit2 decides, so nothing goes round it. Nothing has been
+ * sent on the stream when it refuses.
+ */
+static int check_destination(msgit_socket_stream *st, const char *data, size_t len)
+{
+    msgit_operation *op = st->op;
+    char host[MSGIT_HOST_MAX];
+    int port = 0;
+    if (!request_target(st, data, len, host, &port)) {
+        git_error_set_str(GIT_ERROR_NET, "refusing a proxy request msgit cannot read");
+        return -1;
+    }
+    pthread_mutex_lock(&op->lock);
+    memcpy(op->last_host, host, sizeof(host));
+    op->last_port = port;
+    int allowed = !op->restricted ||
+        (strcasecmp(host, op->allowed_host) == 0 && (port == op->allowed_port || port == op->upgrade_port));
+    char allowed_host[MSGIT_HOST_MAX];
+    memcpy(allowed_host, op->allowed_host, sizeof(allowed_host));
+    int allowed_port = op->allowed_port;
+    pthread_mutex_unlock(&op->lock);
+    if (!allowed) {
+        char msg[3 * MSGIT_HOST_MAX];
+        snprintf(msg, sizeof(msg), "refusing to send a request to %s:%d: the credential of this operation is for %s:%d "
+                 "only (a redirect to another host or port)", host, port, allowed_host, allowed_port);
+        msgit_record_failure(op, MSGIT_STREAM_OFF_ORIGIN);
+        git_error_set_str(GIT_ERROR_NET, msg);
+        return -1;
+    }
+    return 0;
+}
+
 static ssize_t msgit_stream_write(git_stream *stream, const char *data, size_t len, int flags)
 {
     msgit_socket_stream *st = (msgit_socket_stream *)stream;
     (void)flags;
+    if (!st->checked || (st->proxy && len >= 8 && memcmp(data, "CONNECT ", 8) == 0)) {
+        if (check_destination(st, data, len) < 0)
+            return -1;
+        st->checked = 1;
+    }
+    /* Plaintext requests (http, and a proxy's CONNECT) make a response due, which is filtered
+     * here; under TLS the requests are inside records and msgit's TLS stream filters them. */
+    msgit_filter_wrote(&st->filter, data, len);
     size_t off = 0;
-    int64_t deadline = now_ms() + st->op->idle_timeout_ms;
+    int64_t deadline = msgit_now_ms() + st->op->idle_timeout_ms;
     /* libgit2's callers expect the whole buffer to be written, as its own stream does with send(). */
     while (off < len) {
         ssize_t n = send(st->fd, data + off, len - off, MSG_NOSIGNAL);
         if (n > 0) {
             off += (size_t)n;
-            deadline = now_ms() + st->op->idle_timeout_ms;
+            deadline = msgit_now_ms() + st->op->idle_timeout_ms;
+            if (count_progress(st, 0, (uint64_t)n) < 0)
+                return -1;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -343,7 +499,10 @@ static ssize_t msgit_stream_write(git_stream *stream, const char *data, size_t l
             git_error_set_str(GIT_ERROR_NET, msg);
             return -1;
         }
+        int64_t started = msgit_now_ms();
         int ready = wait_ready(st->op, st->fd, POLLOUT, deadline);
+        if (count_progress(st, msgit_now_ms() - started, 0) < 0)
+            return -1;
         if (ready == -2)
             return fail_cancelled(st);
         if (ready == 0)
@@ -370,13 +529,14 @@ static void msgit_stream_free(git_stream *stream)
 {
     msgit_socket_stream *st = (msgit_socket_stream *)stream;
     msgit_stream_close(stream);
+    msgit_filter_free(&st->filter);
     operation_release(st->op);
     free(st->host);
     free(st->port);
     free(st);
 }
 
-static int msgit_stream_new(git_stream **out, const char *host, const char *port)
+int msgit_socket_stream_new(git_stream **out, const char *host, const char *port)
 {
     msgit_socket_stream *st = calloc(1, sizeof(*st));
     if (!st) {
@@ -413,6 +573,19 @@ int msgit_stream_register(void)
     git_stream_registration registration;
     memset(&registration, 0, sizeof(registration));
     registration.version = GIT_STREAM_VERSION;
-    registration.init = msgit_stream_new;
-    return git_stream_register(GIT_STREAM_STANDARD, &registration);
+    registration.init = msgit_socket_stream_new;
+    int rc = git_stream_register(GIT_STREAM_STANDARD, &registration);
+    if (rc < 0)
+        return rc;
+    git_stream_registration tls;
+    memset(&tls, 0, sizeof(tls));
+    tls.version = GIT_STREAM_VERSION;
+    tls.init = msgit_tls_stream_new;
+    tls.wrap = msgit_tls_stream_wrap;
+    return git_stream_register(GIT_STREAM_TLS, &tls);
+}
+
+int msgit_is_socket_stream(const git_stream *stream)
+{
+    return stream && stream->read == msgit_stream_read;
 }

@@ -128,6 +128,18 @@ private func credentialsCallback(
         attempt: ctx.credentialAttempts)
     do {
         let credential = try provide(request)
+        // libgit2 names the remote's URL here, not the host that asked after a redirect: the
+        // answer that asked came from the operation's last endpoint, which must be the
+        // credential's own. And from now on no stream of the operation may go elsewhere.
+        if let operation = ctx.operation {
+            if let last = operation.lastEndpoint, !credential.endpoint.admits(host: last.host, port: last.port) {
+                throw GitError(code: .auth, domain: .net,
+                               message: "\(last.host):\(last.port) asks for credentials; msgit sends a token only to the "
+                                   + "host it was given for (\(credential.endpoint.host):\(credential.endpoint.port))",
+                               function: "credentials", streamFailure: .offOrigin)
+            }
+            operation.restrict(to: credential.endpoint)
+        }
         return git_credential_userpass_plaintext_new(out, credential.username, credential.password)
     } catch {
         return ctx.fail(error, message: "authentication failed")

@@ -41,6 +41,12 @@ public struct GitError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Why the operation's network stream gave up, when it was our stream that did.
     public enum StreamFailure: Sendable, Equatable {
         case connectTimeout, idleTimeout, cancelled
+        /// A request would have gone to another origin than the one the operation's credential
+        /// is for (a redirect elsewhere after the credential was given).
+        case offOrigin
+        /// A connection moved fewer bytes than the low-speed limit allows over a stretch of the
+        /// idle limit.
+        case tooSlow
     }
 
     public var code: Code

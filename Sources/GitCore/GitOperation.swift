@@ -39,8 +39,25 @@ public final class GitOperation: @unchecked Sendable {
         case MSGIT_STREAM_CONNECT_TIMEOUT: .connectTimeout
         case MSGIT_STREAM_IDLE_TIMEOUT: .idleTimeout
         case MSGIT_STREAM_CANCELLED: .cancelled
+        case MSGIT_STREAM_OFF_ORIGIN: .offOrigin
+        case MSGIT_STREAM_TOO_SLOW: .tooSlow
         default: isCancelled ? .cancelled : nil
         }
+    }
+
+    /// From now on, the streams of this operation may connect only to `endpoint` (and to port 443
+    /// of its host when `upgrade` allows https there): called as a credential is handed to
+    /// libgit2, which would send it again after a redirect anywhere (Vendor-notes.md).
+    func restrict(to endpoint: GitCredential.Endpoint) {
+        msgit_operation_restrict(handle, endpoint.host, Int32(endpoint.port), endpoint.upgradePort.map(Int32.init) ?? -1)
+    }
+
+    /// The host and port the operation's last request went to, if any.
+    var lastEndpoint: (host: String, port: Int)? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var port: Int32 = 0
+        guard msgit_operation_last_endpoint(handle, &buffer, buffer.count, &port) != 0 else { return nil }
+        return (String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), Int(port))
     }
 
     /// Runs `body` on a dedicated thread with this operation installed, and returns its result.

@@ -14,6 +14,7 @@ enum Libgit2 {
         let env = ProcessInfo.processInfo.environment
         if let file = env["GIT_SSL_CAINFO"] ?? env["SSL_CERT_FILE"], !file.isEmpty {
             _ = msgit_opts_set_ssl_cert_locations(file, nil)
+            msgit_tls_add_ca_locations(file, nil)
         }
         // libgit2 hashes every object again each time it reads one from disk; git does not (its
         // fsck does). The objects of a fetched pack were hashed once already, as the indexer
@@ -38,6 +39,12 @@ public enum GitCore {
     /// system CA bundle: 8 ms of `msgit --version` otherwise).
     public static var libgit2TLSBackend: String {
         String(cString: msgit_libgit2_tls_backend())
+    }
+
+    /// The TLS library of msgit's own TLS stream, which carries libgit2's https connections
+    /// ("OpenSSL 3.0.19 1 Jul 2025").
+    public static var tlsLibrary: String {
+        String(cString: msgit_tls_library())
     }
 
     /// The version of the libgit2 library msgit runs with, e.g. "1.5.1".

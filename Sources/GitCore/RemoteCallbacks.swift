@@ -1,12 +1,33 @@
 internal import CLibgit2
 
-/// A username and secret handed to libgit2 for HTTP Basic authentication.
+/// A username and secret handed to libgit2 for HTTP Basic authentication, and the one endpoint
+/// it may go to.
 public struct GitCredential: Sendable {
+    /// Where a credential may be sent: a host and port, and 443 on the same host when the
+    /// credential's origin is plain http and an upgrade to https is allowed.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var upgradePort: Int?
+        public init(host: String, port: Int, upgradePort: Int? = nil) {
+            self.host = host
+            self.port = port
+            self.upgradePort = upgradePort
+        }
+
+        public func admits(host other: String, port otherPort: Int) -> Bool {
+            func bare(_ h: String) -> String { h.hasPrefix("[") && h.hasSuffix("]") ? String(h.dropFirst().dropLast()) : h }
+            return bare(host).lowercased() == bare(other).lowercased() && (otherPort == port || otherPort == upgradePort)
+        }
+    }
+
     public var username: String
     public var password: String
-    public init(username: String, password: String) {
+    public var endpoint: Endpoint
+    public init(username: String, password: String, endpoint: Endpoint) {
         self.username = username
         self.password = password
+        self.endpoint = endpoint
     }
 }
 

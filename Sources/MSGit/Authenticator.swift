@@ -29,7 +29,7 @@ struct Authenticator: Sendable {
             throw MSGitError(.authenticationRejected, "authentication failed for '\(remote)'",
                              hint: Self.rejectionHint(credential))
         }
-        return GitCredential(username: basic.username, password: basic.password)
+        return GitCredential(username: basic.username, password: basic.password, endpoint: remote.credentialEndpoint)
     }
 
     static let whereToPutToken = StandardCredentials.sourcesHelp

@@ -136,6 +136,14 @@ extension MSGitError {
         case .cancelled: return .cancelled()
         case .connectTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --connect-timeout <seconds>")
         case .idleTimeout: return MSGitError(.timeout, error.message, hint: "raise the limit with --timeout <seconds>")
+        case .tooSlow:
+            return MSGitError(.timeout, error.message,
+                              hint: "a transfer must average 16 bytes a second over any --timeout seconds of waiting")
+        case .offOrigin:
+            return MSGitError(.authenticationRejected,
+                              "\(url.map { "'\($0)'" } ?? "the server") redirected to another host or port after the token "
+                                  + "was given (\(error.message)); msgit sends a token only to the host it was given for",
+                              hint: "if the repository moved, use its new URL")
         case nil: break
         }
         let message = error.message

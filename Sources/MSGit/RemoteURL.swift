@@ -1,4 +1,5 @@
 import Foundation
+import GitCore
 import HTTP
 
 /// A repository URL on a git hub, checked and split, with any userinfo taken out.
@@ -77,6 +78,14 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { string }
+
+    /// Where libgit2 may send this URL's credential: its host and port, and port 443 of the same
+    /// host for a plain http URL (a redirect that upgrades to https keeps the credential; one
+    /// that drops from https to http libgit2 refuses itself).
+    var credentialEndpoint: GitCredential.Endpoint {
+        GitCredential.Endpoint(host: host, port: port ?? (scheme == "https" ? 443 : 80),
+                               upgradePort: scheme == "http" ? 443 : nil)
+    }
     public var url: URL { URL(string: string)! }
     public var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
 

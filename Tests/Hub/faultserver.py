@@ -7,7 +7,20 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
   /garbage/...                  200 with the git content type and bytes that are not pkt-lines
   /redirect/...                 302 to http://127.0.0.2:PORT/record/... (another host)
   /auth-then-redirect/...       401 until it gets credentials, then 302 to the other host
+  /auth-then-redirect-www/...   the same, with WWW-Authenticate: Basic on the 302 (libgit2 1.5.1 then
+                                sends the credential it holds to the new host without asking)
+  /auth-then-redirect-port/...  the same, to another port of this host (--other-port)
+  /redirect-www/...             302 with WWW-Authenticate to the other host on the very first request
+  /relay/<port>/<path>          GETs forwarded to http://127.0.0.1:<port>/<path> (the hub), with their
+                                Authorization, and the hub's answer returned; POSTs answered with a
+                                302 + WWW-Authenticate to the other host (a redirect after the
+                                credential was accepted)
   /record/...                   401 with WWW-Authenticate; logs the Authorization it got
+  /www-on-200/...               info/refs answered 200 with a one-ref advertisement and WWW-Authenticate:
+                                Basic (libgit2 1.5.1's next request without a credential then crashed
+                                the process); POSTs answered 500
+  /trickle-headers/...          a status line, then one header byte a second, forever
+  /trickle-body/...             headers of an advertisement, then one body byte a second, forever
   /lfs/<scenario>/.../objects/batch   a Git LFS batch endpoint, by scenario:
         stall        never answers
         html         200 text/html
@@ -107,7 +120,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = self.server.server_address[0]
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
-        entry = {"host": host, "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
+        entry = {"host": host, "port": self.server.server_address[1],
+                 "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
                  "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()}
         if kind == "delayed" and len(parts) >= 4:
             query = self.path.split("?", 1)[1] if "?" in self.path else ""
@@ -129,6 +143,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="x"'})
             return self.send(302, headers={"Location": self.other_host() + "/record/" + "/".join(parts[1:]) +
                                            ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind in ("auth-then-redirect-www", "auth-then-redirect-port", "redirect-www"):
+            if kind != "redirect-www" and not self.headers.get("Authorization"):
+                return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="x"'})
+            target = f"http://127.0.0.1:{ARGS.other_port}" if kind == "auth-then-redirect-port" else self.other_host()
+            return self.send(302, headers={"Location": target + "/record/" + "/".join(parts[1:]) +
+                                           ("?" + self.path.split("?", 1)[1] if "?" in self.path else ""),
+                                           "WWW-Authenticate": 'Basic realm="x"'})
+        if kind == "www-on-200":
+            if self.command == "POST":
+                return self.send(500, b"no\n")
+            oid = "1" * 40
+            lines = [b"# service=git-upload-pack\n", None,
+                     f"{oid} HEAD\0multi_ack side-band-64k ofs-delta\n".encode(),
+                     f"{oid} refs/heads/master\n".encode(), None]
+            body = b"".join(b"0000" if line is None else f"{len(line) + 4:04x}".encode() + line for line in lines)
+            return self.send(200, body, {"WWW-Authenticate": 'Basic realm="x"'},
+                             content_type="application/x-git-upload-pack-advertisement")
+        if kind in ("trickle-headers", "trickle-body"):
+            return self.trickle(kind)
+        if kind == "relay" and len(parts) >= 3:
+            return self.relay(parts[1], "/".join(parts[2:]), body)
         if kind == "downgrade":
             return self.send(302, headers={"Location": f"http://127.0.0.1:{ARGS.port}/record/" + "/".join(parts[1:]) +
                                            ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
@@ -148,6 +183,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "lfs" and len(parts) >= 2:
             return self.lfs(parts[1], body)
         return self.send(404, b"not found\n")
+
+    def trickle(self, kind):
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            if kind == "trickle-body":
+                self.wfile.write(b"Content-Type: application/x-git-upload-pack-advertisement\r\n"
+                                 b"Content-Length: 100000\r\n\r\n")
+            self.wfile.flush()
+            while True:
+                self.wfile.write(b"0" if kind == "trickle-body" else b"X")
+                self.wfile.flush()
+                time.sleep(1)
+        except Exception:
+            pass
+
+    def relay(self, port, rest, body):
+        if self.command == "POST":
+            return self.send(302, headers={"Location": self.other_host() + "/record/" + rest,
+                                           "WWW-Authenticate": 'Basic realm="x"'})
+        import urllib.request
+        import urllib.error
+        query = "?" + self.path.split("?", 1)[1] if "?" in self.path else ""
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/{rest}{query}")
+        for name in ("Authorization", "Git-Protocol", "User-Agent"):
+            if self.headers.get(name):
+                request.add_header(name, self.headers.get(name))
+        try:
+            with urllib.request.urlopen(request) as answer:
+                status, headers, data = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            status, headers, data = error.code, error.headers, error.read()
+        extra = {k: v for k, v in headers.items() if k.lower() in ("www-authenticate", "cache-control")}
+        return self.send(status, data, extra, content_type=headers.get("Content-Type", "text/plain"))
 
     def delayed(self, tag, oid, n, entry, ms):
         # One handler serves one connection: the first request on it also pays the handshake.
@@ -241,12 +309,14 @@ def main():
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                     "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
                    check=True, capture_output=True)
+    other_port = Server(("127.0.0.1", 0), Handler)
+    ARGS.other_port = other_port.server_address[1]
     tls = Server(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     tls.socket = context.wrap_socket(tls.socket, server_side=True)
     ARGS.tls_port = tls.server_address[1]
-    for server in (first, second, tls):
+    for server in (first, second, other_port, tls):
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     # The black hole: a listener whose backlog is full, so further SYNs go unanswered.
@@ -264,6 +334,7 @@ def main():
         fillers.append(s)
 
     info = {"port": ARGS.port, "url": f"http://127.0.0.1:{ARGS.port}", "other_url": f"http://127.0.0.2:{ARGS.port}",
+            "other_port": ARGS.other_port,
             "blackhole_port": blackhole.getsockname()[1], "log": ARGS.log,
             "tls_url": f"https://localhost:{ARGS.tls_port}", "cert": cert}
     tmp = os.path.join(ARGS.state, "fault.json.tmp")

@@ -20,7 +20,9 @@ import Testing
         callbacks.credentials = { _ in
             calls.count += 1
             if calls.count == 1 { throw Refused() }
-            return GitCredential(username: "oauth2", password: token)
+            let url = URL(string: fixture.url)!
+            return GitCredential(username: "oauth2", password: token,
+                                 endpoint: .init(host: url.host!, port: url.port!))
         }
         let remote = try repository.anonymousRemote(url: fixture.url, callbacks: callbacks)
         #expect(throws: Refused.self) { try remote.connect(.fetch) }

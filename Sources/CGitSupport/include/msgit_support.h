@@ -29,6 +29,12 @@ typedef enum {
     MSGIT_STREAM_CONNECT_TIMEOUT = 1,
     MSGIT_STREAM_IDLE_TIMEOUT = 2,
     MSGIT_STREAM_CANCELLED = 3,
+    /* A request would have gone to another origin than the one the credential is for. */
+    MSGIT_STREAM_OFF_ORIGIN = 4,
+    /* The connection moved too few bytes over a stretch of the idle limit (the low-speed limit). */
+    MSGIT_STREAM_TOO_SLOW = 5,
+    /* The TLS handshake or the server's certificate failed. */
+    MSGIT_STREAM_TLS = 6,
 } msgit_stream_failure;
 
 /* One per libgit2 operation. Created and freed by Swift; cancel may be called from any thread. */
@@ -44,6 +50,18 @@ int msgit_operation_is_cancelled(const msgit_operation *op);
 /* The first failure a stream of this operation hit (an msgit_stream_failure). */
 int msgit_operation_failure(const msgit_operation *op);
 
+/*
+ * From now on, requests of this operation may go only to `host` at `port` (or `upgrade_port`, -1
+ * for none: 443 when the origin is plain http, so that an upgrade to https on the same host keeps
+ * working). Called when a credential is handed to libgit2: libgit2 1.5.1 sends a credential it
+ * holds to wherever a redirect leads. A stream to anywhere else fails before its first byte.
+ */
+void msgit_operation_restrict(msgit_operation *op, const char *host, int port, int upgrade_port);
+
+/* The host and port the last request of this operation went to (copied into `host`, `size`
+ * bytes at most); 0 when none went anywhere yet. */
+int msgit_operation_last_endpoint(msgit_operation *op, char *host, size_t size, int *port);
+
 /* Bytes read and written by the streams of this operation (all connections). */
 uint64_t msgit_operation_bytes_read(const msgit_operation *op);
 
@@ -52,8 +70,15 @@ uint64_t msgit_operation_bytes_read(const msgit_operation *op);
 void msgit_operation_enter(msgit_operation *op);
 void msgit_operation_leave(void);
 
-/* Registers the stream as libgit2's GIT_STREAM_STANDARD. Call once, after git_libgit2_init. */
+/* Registers the socket stream as libgit2's GIT_STREAM_STANDARD and msgit's TLS stream (OpenSSL)
+ * as GIT_STREAM_TLS. Call once, after git_libgit2_init. */
 int msgit_stream_register(void);
+
+/* Adds a CA file and/or directory the TLS stream trusts beside the system's (GIT_SSL_CAINFO). */
+void msgit_tls_add_ca_locations(const char *file, const char *path);
+
+/* "OpenSSL 3.0.19 1 Jul 2025": the TLS library of msgit's git connections. */
+const char *msgit_tls_library(void);
 
 /* "mbedTLS", "OpenSSL", "GnuTLS", "none" (no https) or "unknown": the TLS library of the loaded libgit2. */
 const char *msgit_libgit2_tls_backend(void);

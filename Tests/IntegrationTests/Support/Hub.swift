@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The local hub the integration tests run against (Tests/Hub/hub.py): started once per test
@@ -157,8 +158,10 @@ enum Shell {
     /// Runs `arguments` (looked up in PATH) with posix_spawn and waits for it. Foundation's
     /// `Process.waitUntilExit` can hang forever when called from a Swift concurrency thread on
     /// Linux, which is where tests run.
+    /// `limit`: the program is killed (SIGKILL, status 137) if it runs longer, so that a test of
+    /// a hang fails instead of hanging.
     static func run(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:],
-                    stdin: String? = nil) -> Result {
+                    stdin: String? = nil, limit: Duration? = nil) -> Result {
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
@@ -194,10 +197,23 @@ enum Shell {
         guard rc == 0 else {
             return Result(status: -1, stdout: "", stderr: "cannot run \(arguments): \(String(cString: strerror(rc)))")
         }
+        let exited = Mutex(false)
+        if let limit {
+            let child = pid
+            Thread.detachNewThread {
+                let deadline = ContinuousClock.now + limit
+                while ContinuousClock.now < deadline {
+                    if exited.withLock({ $0 }) { return }
+                    usleep(100_000)
+                }
+                exited.withLock { done in if !done { kill(child, SIGKILL) } }
+            }
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = status & 0x7f == 0
-        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+        exited.withLock { $0 = true }
+        let normally = status & 0x7f == 0
+        return Result(status: normally ? (status >> 8) & 0xff : 128 + (status & 0x7f),
                       stdout: Files.read(out), stderr: Files.read(err))
     }
 
@@ -206,11 +222,11 @@ enum Shell {
 
     /// Runs the msgit executable (with an empty HOME unless `env` gives one).
     static func msgit(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:],
-                      stdin: String? = nil) -> Result {
+                      stdin: String? = nil, limit: Duration? = nil) -> Result {
         var env = env
         if env["HOME"] == nil { env["HOME"] = emptyHome }
         env["XDG_CONFIG_HOME"] = env["XDG_CONFIG_HOME"] ?? env["HOME"]! + "/.config"
-        return run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin)
+        return run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin, limit: limit)
     }
 }
 
@@ -354,6 +370,8 @@ struct FaultServer: Sendable, Decodable {
     let port: Int
     let url: String
     let other_url: String
+    /// Another port of 127.0.0.1, served by the same handler.
+    let other_port: Int
     let blackhole_port: Int
     let log: String
     /// https://localhost:PORT, with a self-signed certificate.
@@ -382,6 +400,7 @@ struct FaultServer: Sendable, Decodable {
 
     struct Request: Decodable {
         let host: String
+        let port: Int?
         let tls: Bool?
         let method: String
         let path: String
