@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import PathSafety
 
 public struct CloneOptions: Sendable {
     /// The branch (or tag, which leaves HEAD detached) to check out instead of the remote's HEAD.
@@ -72,8 +73,14 @@ extension GitClient {
             logger.info("\(warning)")
             warnings.append(warning)
         }
-        let destination = directory
-            ?? URL(fileURLWithPath: remoteURL.humanishName + (options.bare ? ".git" : ""), isDirectory: true)
+        let name = remoteURL.humanishName + (options.bare ? ".git" : "")
+        if directory == nil, let problem = PathRules.problem(withNamePart: name) {
+            // As git does, the directory is named after the URL, which here (decoded) is no name
+            // for one: `ns/..%2Fevil` would clone beside the current directory.
+            throw MSGitError(.invalidArgument, "cannot name the clone's directory after '\(remoteURL)': it would be \(problem)",
+                             hint: "give the directory: msgit clone <url> <directory>")
+        }
+        let destination = directory ?? URL(fileURLWithPath: name, isDirectory: true)
         let created: Destination
         do {
             created = try Destination.prepare(destination)

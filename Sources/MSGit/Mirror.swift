@@ -80,11 +80,13 @@ extension GitClient {
             remote = url
             result.url = url.string
             credential = try CredentialResolution(url: url, client: self, secrets: secrets).credential
-            let path = MirrorJob.location(of: url, in: root)
+            let relative = try MirrorJob.relativeLocation(of: url)
+            let job = MirrorJob(url: url, root: root, relative: relative,
+                                authenticator: Authenticator(remote: url, credential: credential), logger: logger)
+            let path = job.path
             result.path = path.path
-            let job = MirrorJob(url: url, path: path, authenticator: Authenticator(remote: url, credential: credential),
-                                logger: logger)
-            guard let lock = try MirrorLock.acquire(path) else {
+            let parent = try job.parentDirectory()
+            guard let lock = try MirrorLock.acquire(job.name, in: parent) else {
                 result.status = .busy
                 result.error = "another run is mirroring this repository"
                 result.durationSeconds = (ContinuousClock.now - start).reportSeconds
@@ -93,7 +95,7 @@ extension GitClient {
             defer { lock.release() }
 
             let fetching = makeOperation()
-            let fetched = try await fetching.run { try job.fetch(operation: fetching) }
+            let fetched = try await fetching.run { try job.fetch(in: parent, operation: fetching) }
             result.refsChanged = fetched.changed
 
             if options.lfs != .none {
@@ -129,7 +131,7 @@ extension GitClient {
             }
 
             if let template = options.pushTo, result.status != .lfsIncomplete {
-                let target = MirrorJob.expand(template, for: url)
+                let target = try MirrorJob.expand(template, for: url)
                 try await pushMirror(path, to: target)
                 result.pushedTo = (try? RemoteURL(target).string) ?? target.redacted
             }

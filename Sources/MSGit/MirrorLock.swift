@@ -1,16 +1,19 @@
 import Foundation
 import GitCore
+import PathSafety
 
 /// An exclusive `flock` on `<mirror>.msgit-lock`, so two runs never work on one mirror at once.
 struct MirrorLock {
     let fd: Int32
 
-    /// The lock, or nil when another process holds it.
-    static func acquire(_ path: URL) throws -> MirrorLock? {
-        let lockPath = path.deletingLastPathComponent().appendingPathComponent(path.lastPathComponent + ".msgit-lock")
-        try FileManager.default.createDirectory(at: lockPath.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(lockPath.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MSGitError(.io, "cannot open \(lockPath.path): \(String(cString: strerror(errno)))") }
+    /// The lock of the mirror `name` in `parent`, or nil when another process holds it.
+    static func acquire(_ name: String, in parent: Directory) throws -> MirrorLock? {
+        let fd: Int32
+        do {
+            fd = try parent.openFile(name + ".msgit-lock", O_RDWR | O_CREAT, mode: 0o644)
+        } catch {
+            throw MSGitError(.io, "cannot open the lock of \(parent.path)/\(name): \(error)")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             return nil

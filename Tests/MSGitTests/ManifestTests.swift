@@ -31,10 +31,21 @@ import Testing
 
     @Test func mirrorLocationsStayInsideTheRoot() throws {
         let root = URL(fileURLWithPath: "/m")
-        #expect(MirrorJob.location(of: try RemoteURL("https://hub.example/ns/name.git"), in: root).path == "/m/hub.example/ns/name.git")
-        #expect(MirrorJob.location(of: try RemoteURL("http://h:8080/a/b/c"), in: root).path == "/m/h_8080/a/b/c.git")
-        #expect(MirrorJob.location(of: try RemoteURL("https://h/ns/%2E%2E/x.git"), in: root).path == "/m/h/ns/x.git")
-        #expect(MirrorJob.expand("https://gl/m/{host}/{ns}/{name}.git", for: try RemoteURL("https://hub.example/a/b/c.git"))
+        #expect(try MirrorJob.location(of: RemoteURL("https://hub.example/ns/name.git"), in: root).path == "/m/hub.example/ns/name.git")
+        #expect(try MirrorJob.location(of: RemoteURL("http://h:8080/a/b/c"), in: root).path == "/m/h_8080/a/b/c.git")
+        #expect(try MirrorJob.location(of: RemoteURL("https://h/ns/model%20v2.git"), in: root).path == "/m/h/ns/model v2.git")
+        #expect(try MirrorJob.expand("https://gl/m/{host}/{ns}/{name}.git", for: RemoteURL("https://hub.example/a/b/c.git"))
             == "https://gl/m/hub.example/a/b/c.git")
+    }
+
+    @Test(arguments: ["https://h/ns/%2E%2E/x.git", "https://h/ns/..%2F..%2F..%2Fescaped", "https://h/..%2Fns/x.git",
+                      "https://h/ns/x%00y.git", "https://h/ns/%2e%2E%2e", "https://h/ns/a%5Cb.git", "https://h/.GIT/x",
+                      "https://h/ns/%FF%FE.git"])
+    func namesThatLeaveTheRootAfterDecodingAreRefused(url: String) throws {
+        let remote = try RemoteURL(url)
+        let unsafe: (any Error) -> Bool = { ($0 as? MSGitError)?.kind == .unsafePath }
+        #expect(performing: { _ = try MirrorJob.location(of: remote, in: URL(fileURLWithPath: "/m")) }, throws: unsafe)
+        // And never become part of a push target either.
+        #expect(performing: { _ = try MirrorJob.expand("https://gl/{ns}/{name}.git", for: remote) }, throws: unsafe)
     }
 }
