@@ -105,7 +105,7 @@ public struct Fetcher: Sendable {
             }
         }
         store.pruneScratch()
-        let tracker = ProgressTracker(files: missing.count, bytes: missing.reduce(0) { $0 + $1.size }, sink: progress)
+        let tracker = ProgressTracker(files: missing.count, bytes: missing.map(\.size).saturatingSum(), sink: progress)
         tracker.send()
         guard !missing.isEmpty else { return report }
         logger.info("LFS: \(missing.count) objects to download, \(report.alreadyPresent) already here")
@@ -187,7 +187,7 @@ public struct Fetcher: Sendable {
                     switch outcome {
                     case .success:
                         report.downloaded += 1
-                        report.downloadedBytes += pointer.size
+                        report.downloadedBytes = report.downloadedBytes.saturatingAdd(pointer.size)
                     case .failure(let error) where error.kind == .cancelled:
                         throw CancellationError()
                     case .failure(let error):

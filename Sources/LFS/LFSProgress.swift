@@ -26,7 +26,7 @@ final class ProgressTracker: Sendable {
     func send() { sink?(state.withLock { $0 }) }
 
     func bytes(_ delta: Int64) {
-        sink?(state.withLock { $0.bytesDone += delta; return $0 })
+        sink?(state.withLock { $0.bytesDone = $0.bytesDone.saturatingAdd(delta); return $0 })
     }
 
     func fileDone(_ pointer: Pointer) {
@@ -37,7 +37,7 @@ final class ProgressTracker: Sendable {
     func fileFailed(_ pointer: Pointer) {
         sink?(state.withLock {
             $0.filesTotal -= 1
-            $0.bytesTotal -= pointer.size
+            $0.bytesTotal = max(0, $0.bytesTotal.saturatingSubtract(pointer.size))
             return $0
         })
     }

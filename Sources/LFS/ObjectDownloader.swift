@@ -140,7 +140,7 @@ struct ObjectDownloader: Sendable {
         let copy = try openCopy(pointer)
         var handedOver = false
         defer { if !handedOver { copy?.discard() } }
-        let room = try space.reserve(pointer.size * (copy == nil ? 1 : 2), on: scratch.url,
+        let room = try space.reserve(pointer.size.saturatingMultiply(copy == nil ? 1 : 2), on: scratch.url,
                                      purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
         let sink = FileSink(fd: fd, copy: copy?.fd, name: scratch.url.path, offset: 0, length: pointer.size, hashing: true)

@@ -28,11 +28,11 @@ extension ObjectDownloader {
         let copy = start == 0 ? try openCopy(pointer) : nil
         var handedOver = false
         defer { if !handedOver { copy?.discard() } }
-        let room = try space.reserve((pointer.size - start) * (copy == nil ? 1 : 2), on: partial.url,
+        let room = try space.reserve((pointer.size - start).saturatingMultiply(copy == nil ? 1 : 2), on: partial.url,
                                      purpose: "storing \(pointer.oid.prefix(12))")
         defer { withExtendedLifetime(room) {} }
         let size = segmentSize(for: pointer.size)
-        let ranges = stride(from: start, to: pointer.size, by: Int(size)).map { ($0, min($0 + size, pointer.size) - 1) }
+        let ranges = SegmentRanges(start: start, end: pointer.size, segment: size)
         var have = start
         let outcome: SegmentsOutcome
         do {
@@ -164,6 +164,24 @@ extension ObjectDownloader {
         case complete
         case ignoredRange
         case restart
+    }
+}
+
+/// The byte ranges of an object's segments from `start`, computed when asked rather than listed:
+/// a pointer's size is whatever its author wrote.
+struct SegmentRanges {
+    let start: Int64
+    let end: Int64
+    let segment: Int64
+
+    var count: Int {
+        let total = max(0, end - start)
+        return Int(total / segment + (total % segment == 0 ? 0 : 1))
+    }
+
+    subscript(index: Int) -> (Int64, Int64) {
+        let from = start.saturatingAdd(Int64(index).saturatingMultiply(segment))
+        return (from, min(from.saturatingAdd(segment), end) - 1)
     }
 }
 

@@ -21,7 +21,7 @@ final class SpaceGuard: Sendable {
         let owner: SpaceGuard
         let device: UInt64
         let bytes: Int64
-        deinit { owner.reserved.withLock { $0[device, default: 0] -= bytes } }
+        deinit { owner.reserved.withLock { $0[device, default: 0] = $0[device, default: 0].saturatingSubtract(bytes) } }
     }
 
     /// Reserves `bytes` on the file system holding `path` (or its nearest existing parent).
@@ -34,11 +34,12 @@ final class SpaceGuard: Sendable {
         let free = Self.freeBytes(existing)
         try reserved.withLock { table in
             let taken = table[device, default: 0]
-            if let free, free - taken - margin < bytes {
+            let available = free.map { $0.saturatingSubtract(taken).saturatingSubtract(margin) }
+            if let available, available < bytes {
                 throw LFSError(.io, "No space left on device: \(purpose) needs \(bytes) bytes on the file system of "
-                    + "\(existing) and \(max(free - taken - margin, 0)) are free")
+                    + "\(existing) and \(max(available, 0)) are free")
             }
-            table[device, default: 0] = taken + bytes
+            table[device, default: 0] = taken.saturatingAdd(bytes)
         }
         return Reservation(owner: self, device: device, bytes: bytes)
     }

@@ -83,7 +83,7 @@ public struct Uploader: Sendable {
             try await Self.checkLinked(item, source: source)
             work.append((item, answer))
         }
-        let tracker = ProgressTracker(files: work.count, bytes: work.reduce(0) { $0 + $1.0.pointer.size }, sink: progress)
+        let tracker = ProgressTracker(files: work.count, bytes: work.map(\.0.pointer.size).saturatingSum(), sink: progress)
         tracker.send()
         // One failed upload does not cancel the others: FoundationNetworking can crash the process
         // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
@@ -119,7 +119,7 @@ public struct Uploader: Sendable {
                 switch outcome {
                 case .success(let bytes):
                     report.uploaded += 1
-                    report.uploadedBytes += bytes
+                    report.uploadedBytes = report.uploadedBytes.saturatingAdd(bytes)
                 case .failure(let error):
                     if failure == nil { failure = error }
                 }

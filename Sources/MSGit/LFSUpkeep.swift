@@ -135,13 +135,13 @@ extension GitClient {
                     let path = root.appendingPathComponent(blob.path).path
                     var st = stat()
                     guard stat(path, &st) == 0, Int64(st.st_size) == pointer.size, seen.insert(path).inserted else { return }
-                    usage.workTreeBytes += pointer.size
+                    usage.workTreeBytes = usage.workTreeBytes.saturatingAdd(pointer.size)
                     var object = stat()
                     if stat(store.path(for: pointer.oid).path, &object) == 0, object.st_ino == st.st_ino,
                        object.st_dev == st.st_dev {
-                        usage.sharedBytes += pointer.size
+                        usage.sharedBytes = usage.sharedBytes.saturatingAdd(pointer.size)
                     } else {
-                        usage.sharedBytes += min(LFSUpkeep.sharedBytes(path), pointer.size)
+                        usage.sharedBytes = usage.sharedBytes.saturatingAdd(min(LFSUpkeep.sharedBytes(path), pointer.size))
                     }
                 }
                 return usage

@@ -93,7 +93,7 @@ final class ProgressRenderer: Sendable {
     }
 
     static func percent(_ done: Int, _ total: Int) -> String {
-        total == 0 ? "100%" : "\(done * 100 / total)%"
+        total <= 0 ? "100%" : "\(Int(min(100, max(0, Double(done) * 100 / Double(total)))))%"
     }
 
     static func bytes(_ n: UInt64) -> String {
