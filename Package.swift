@@ -37,7 +37,10 @@ let package = Package(
         ),
         // URLSession with the policies msgit needs on Linux, and the one type that decides where a
         // credential may go. No libgit2, no LFS.
-        .target(name: "HTTP", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // One HTTP exchange read whole, bounded as it arrives, with libcurl (libcurl4-openssl-dev):
+        // the batch API, probes. FoundationNetworking cannot bound a body it reads.
+        .target(name: "CHTTPExchange", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "HTTP", dependencies: ["CHTTPExchange", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "LFS",
             dependencies: [

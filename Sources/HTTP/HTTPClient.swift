@@ -45,9 +45,17 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// The low-speed limit, in bytes a second over a window of the idle limit (as msgit's git
+    /// connections and curl's CURLOPT_LOW_SPEED_LIMIT have it): an idle limit alone is reset by any
+    /// byte, so a server sending one a second would hold a transfer forever.
+    public static let lowSpeedLimit = 16
+
     public enum Failure: Error, Sendable, Equatable {
-        case timeout(seconds: Int)
+        /// No progress (or too little) within the limit; `reason` says which limit, when known.
+        case timeout(seconds: Int, reason: String? = nil)
         case cancelled
+        /// The answer (or its header block) was larger than allowed; it was not read further.
+        case tooLarge(String)
         case insecureRedirect(from: String, to: String)
         case transport(String)
         /// The answer arrived but could not be stored (disk full, permissions): not worth a retry.
@@ -57,8 +65,11 @@ public final class HTTPClient: Sendable {
     let session: URLSession
     private let delegate: SessionDelegate
     public let idleTimeout: Duration
+    public let connectTimeout: Duration
     /// Tasks running at once per origin: no more than libcurl gives each host connections.
-    private let slots: ConnectionLimiter
+    let slots: ConnectionLimiter
+    /// The connections of `send`'s exchanges (libcurl), reused from one to the next.
+    let exchanges = ExchangePool()
     /// Reports the running tasks' progress and cancels those that stall.
     private let watchdog: Watchdog
     /// The round trip to each origin, from the answers' waits.
@@ -68,8 +79,8 @@ public final class HTTPClient: Sendable {
     ///   - maximumConnectionsPerHost: the most connections to one origin.
     ///   - connectionsPerHost: how many of them requests may use at first (default: all);
     ///     `allowConnections` gives more, as what is learned of the host calls for.
-    public init(idleTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 8,
-                connectionsPerHost: Int? = nil) {
+    public init(idleTimeout: Duration = .seconds(120), connectTimeout: Duration = .seconds(30),
+                maximumConnectionsPerHost: Int = 8, connectionsPerHost: Int? = nil) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
         configuration.timeoutIntervalForRequest = idleTimeout.timeInterval + 5
@@ -86,6 +97,7 @@ public final class HTTPClient: Sendable {
         delegate = SessionDelegate()
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         self.idleTimeout = idleTimeout
+        self.connectTimeout = connectTimeout
         watchdog = Watchdog(idle: idleTimeout)
         slots = ConnectionLimiter(perOrigin: max(1, min(connectionsPerHost ?? maximumConnectionsPerHost,
                                                         maximumConnectionsPerHost)),
@@ -99,14 +111,6 @@ public final class HTTPClient: Sendable {
     }
 
     deinit { session.finishTasksAndInvalidate() }
-
-    /// Sends `request` and returns the whole answer, whatever its status (a 401 included). For
-    /// small bodies: JSON of the batch API, probes. Bodies over `limit` bytes are an error.
-    public func send(_ request: URLRequest, limit: Int = 64 << 20) async throws -> Response {
-        let task = session.dataTask(with: request)
-        let state = TaskState(limit: limit)
-        return try await run(task, state: state) { [delegate] in delegate.register(task, state) }
-    }
 
     /// Sends the file's bytes as the body of `request` (a PUT to a storage href), streaming from
     /// disk, and returns the answer. Delegate-driven like `send`, so a 401 cannot hang it.

@@ -41,8 +41,17 @@ extension HTTPClient {
             state.received(response)
             if let stream = state.stream, let http = response as? HTTPURLResponse, !stream.accept(http) {
                 // Not the answer the caller streams (an error, a 200 to a Range request): return
-                // its status without reading the body.
+                // its status without reading the body. FoundationNetworking ignores `.cancel`
+                // here and would read the whole body: the task itself is cancelled.
                 state.finish(response: response, error: nil)
+                completionHandler(.cancel)
+                dataTask.cancel()
+                return
+            }
+            if state.stream == nil, response.expectedContentLength > state.limit {
+                // A body read whole (an upload's answer) that says it is larger than allowed is
+                // not read at all.
+                state.cancel(dataTask, reason: .tooLarge)
                 completionHandler(.cancel)
                 return
             }
@@ -51,6 +60,7 @@ extension HTTPClient {
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
             guard let state = state(dataTask) else { return }
+            state.count(data.count)
             if let stream = state.stream {
                 guard !state.isFinished else { return }
                 do {

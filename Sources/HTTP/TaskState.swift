@@ -9,7 +9,11 @@ extension HTTPClient {
     /// queue, the watchdog and the caller, hence the lock.
     final class TaskState: Sendable {
         enum Reason: Sendable {
-            case timeout(Int), cancelled, unauthorized(HTTPURLResponse), insecureRedirect(String, String)
+            case timeout(Int), cancelled, unauthorized(HTTPURLResponse), insecureRedirect(String, String), tooLarge
+            /// Fewer than `HTTPClient.lowSpeedLimit` bytes a second over a window of this many seconds.
+            case tooSlow(Int)
+            /// No whole response headers within this many seconds of the start.
+            case noHeaders(Int)
             /// The stream's `write` threw.
             case sink(any Error)
         }
@@ -29,6 +33,9 @@ extension HTTPClient {
             var started: ContinuousClock.Instant?
             /// From the task's start to its answer's headers.
             var wait: Duration?
+            /// Body bytes the delegate got. FoundationNetworking never updates a data task's
+            /// `countOfBytesReceived` (it stays 0), so the watchdog reads this instead.
+            var received: Int64 = 0
         }
         private let inner = Mutex(Inner())
         let limit: Int
@@ -71,6 +78,16 @@ extension HTTPClient {
         func markStarted() {
             inner.withLock { $0.started = .now }
         }
+
+        /// Counts `n` body bytes delivered to the delegate.
+        func count(_ n: Int) {
+            inner.withLock { $0.received += Int64(n) }
+        }
+
+        var receivedBytes: Int64 { inner.withLock { $0.received } }
+
+        /// Whether the answer's headers have come.
+        var hasResponse: Bool { inner.withLock { $0.response != nil } }
 
         func received(_ response: URLResponse) {
             let now = ContinuousClock.now
@@ -123,9 +140,15 @@ extension HTTPClient {
             case .unauthorized(let http): return .success(wrap(http, Data()))
             case .insecureRedirect(let from, let to): return .failure(Failure.insecureRedirect(from: from, to: to))
             case .sink(let error): return .failure(error)
+            case .tooLarge: return .failure(Failure.tooLarge("the answer is larger than allowed"))
+            case .tooSlow(let seconds):
+                return .failure(Failure.timeout(seconds: seconds, reason: "fewer than \(HTTPClient.lowSpeedLimit) bytes a "
+                    + "second over \(seconds) s"))
+            case .noHeaders(let seconds):
+                return .failure(Failure.timeout(seconds: seconds, reason: "no whole response headers within \(seconds) s"))
             case nil: break
             }
-            if s.tooLarge { return .failure(Failure.transport("response body larger than allowed")) }
+            if s.tooLarge { return .failure(Failure.tooLarge("the answer is larger than allowed")) }
             if let local = error as? Failure { return .failure(local) }
             // A cancelled challenge (401 + WWW-Authenticate) ends with an error but a full response.
             if let http = s.response, error == nil || (http.statusCode == 401 || http.statusCode == 407) {

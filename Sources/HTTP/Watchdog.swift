@@ -22,6 +22,12 @@ extension HTTPClient {
             let reportSent: Bool
             var lastBytes: Int64 = -1
             var lastChange = ContinuousClock.now
+            /// When the answer's headers became due: the start, or, for an upload, when its body
+            /// was all sent (nil until then).
+            var headersDue: ContinuousClock.Instant? = ContinuousClock.now
+            /// The low-speed window: when it began, and the bytes moved by then.
+            var windowStart = ContinuousClock.now
+            var windowBytes: Int64 = 0
         }
         private struct Inner {
             var watched: [Int: Watched] = [:]
@@ -37,8 +43,11 @@ extension HTTPClient {
 
         func watch(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)?, reportSent: Bool) {
             inner.withLock { s in
-                s.watched[task.taskIdentifier] = Watched(task: task, state: state, progress: progress,
-                                                         reportSent: reportSent)
+                var watched = Watched(task: task, state: state, progress: progress, reportSent: reportSent)
+                // An upload's answer is due once its body is sent; a download task's headers are
+                // not seen (its completion handler gets them with the file).
+                if task is URLSessionUploadTask || task is URLSessionDownloadTask { watched.headersDue = nil }
+                s.watched[task.taskIdentifier] = watched
                 guard s.timer == nil else { return }
                 let timer = DispatchSource.makeTimerSource(queue: .global())
                 timer.schedule(deadline: .now() + Self.interval, repeating: Self.interval, leeway: .milliseconds(50))
@@ -59,13 +68,20 @@ extension HTTPClient {
                         s.watched[id] = nil
                         continue
                     }
-                    let moved = entry.task.countOfBytesReceived + entry.task.countOfBytesSent
+                    // A data task's `countOfBytesReceived` stays 0 in FoundationNetworking: the
+                    // delegate's count (TaskState) is the truth for bytes received.
+                    let received = entry.task is URLSessionDownloadTask ? entry.task.countOfBytesReceived
+                        : entry.state.receivedBytes
+                    let moved = received + entry.task.countOfBytesSent
+                    if entry.headersDue == nil, entry.task is URLSessionUploadTask,
+                       entry.task.countOfBytesSent >= entry.task.countOfBytesExpectedToSend {
+                        entry.headersDue = now
+                    }
                     if moved != entry.lastBytes {
                         entry.lastBytes = moved
                         entry.lastChange = now
                         if let progress = entry.progress {
-                            reports.append((progress, entry.reportSent ? entry.task.countOfBytesSent
-                                                                       : entry.task.countOfBytesReceived))
+                            reports.append((progress, entry.reportSent ? entry.task.countOfBytesSent : received))
                         }
                     }
                     if entry.task is URLSessionDownloadTask, let http = entry.task.response as? HTTPURLResponse,
@@ -75,6 +91,23 @@ extension HTTPClient {
                     } else if (now - entry.lastChange).timeInterval > idleSeconds {
                         cancels.append((entry, .timeout(Int(idleSeconds.rounded()))))
                         s.watched[id] = nil
+                    } else if entry.task is URLSessionDataTask, !entry.state.hasResponse, let due = entry.headersDue,
+                              (now - due).timeInterval > idleSeconds {
+                        // Headers trickled in (they move no body bytes, so the idle limit sees
+                        // nothing), or not sent: the headers' own limit.
+                        cancels.append((entry, .noHeaders(Int(idleSeconds.rounded()))))
+                        s.watched[id] = nil
+                    } else if (now - entry.windowStart).timeInterval >= idleSeconds {
+                        // The low-speed limit: a byte a second resets the idle limit, not this.
+                        let seconds = (now - entry.windowStart).timeInterval
+                        if Double(moved - entry.windowBytes) < seconds * Double(HTTPClient.lowSpeedLimit) {
+                            cancels.append((entry, .tooSlow(Int(seconds.rounded()))))
+                            s.watched[id] = nil
+                        } else {
+                            entry.windowStart = now
+                            entry.windowBytes = moved
+                            s.watched[id] = entry
+                        }
                     } else {
                         s.watched[id] = entry
                     }

@@ -42,7 +42,9 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
     init(_ failure: HTTPClient.Failure, what: String) {
         switch failure {
         case .cancelled: self.init(.cancelled, "cancelled")
-        case .timeout(let seconds): self.init(.timeout, "\(what) timed out: no data for \(seconds) s")
+        case .timeout(let seconds, let reason):
+            self.init(.timeout, "\(what) timed out: " + (reason ?? "no data for \(seconds) s"))
+        case .tooLarge(let message): self.init(.protocolError, "\(what) failed: \(message)")
         case .insecureRedirect(let from, let to):
             self.init(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
         case .local(let message): self.init(.io, message)

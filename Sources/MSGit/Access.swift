@@ -45,13 +45,13 @@ extension GitClient {
                 request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
                 credential?.scope(for: remote.origin).authorize(&request)
                 do {
-                    return try await http.send(request, limit: 1 << 20)
+                    return try await http.send(request, limit: 1 << 20, truncating: true)
                 } catch let failure as HTTPClient.Failure {
                     switch failure {
                     case .timeout: throw MSGitError(.timeout, "'\(remote)' did not answer in time")
                     case .cancelled: throw MSGitError.cancelled()
                     case .insecureRedirect(let from, let to): throw MSGitError(.invalidArgument, "refused a redirect from \(from) to \(to)")
-                    case .transport(let message), .local(let message):
+                    case .transport(let message), .local(let message), .tooLarge(let message):
                         throw MSGitError(.network, "cannot reach '\(remote)': \(message)")
                     }
                 }

@@ -16,7 +16,7 @@ enum AuthProbe {
         request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
         // Only to the repository's origin; the client drops it on a redirect elsewhere.
         credential?.scope(for: url.origin).authorize(&request)
-        guard let response = try? await HTTPClient(idleTimeout: timeout).send(request, limit: 1 << 20) else { return nil }
+        guard let response = try? await HTTPClient(idleTimeout: timeout).send(request, limit: 64 << 10, truncating: true) else { return nil }
         let text = String(decoding: response.body.prefix(400), as: UTF8.self)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         return Answer(status: response.status, body: firstLine.trimmingCharacters(in: .whitespaces))

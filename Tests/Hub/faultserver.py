@@ -35,6 +35,12 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         delayed<ms>-<tag>  the same, from a storage host <ms> ms away
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
+        huge-<MiB>   a batch answer of <MiB> MiB (a valid start, then blanks), with Content-Length
+        hugechunked-<MiB>  the same in chunked encoding, with no length announced
+        huge-error-<MiB>   download actions whose storage answers 500 with a body of <MiB> MiB
+        trickle      download actions whose storage sends the headers, then one body byte a second
+        slowbody     download actions whose storage sends 50 KB a second (content that is not the
+                     object's): slower than a short idle limit per request, never idle
         http-href    (over https) download actions whose href is plain http
   /downgrade/...                (over https) 302 to the same path over plain http
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
@@ -180,9 +186,60 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(content("stall", n // 2))
             self.wfile.flush()
             return self.stall()
+        if kind == "slow" and len(parts) >= 3:
+            body = content(parts[1], int(parts[2]))
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(0, len(body), 5000):
+                    self.wfile.write(body[i:i + 5000])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except Exception:
+                pass
+            return
+        if kind == "huge-error" and len(parts) >= 2:
+            return self.huge(int(parts[1]), chunked=False, status=500)
+        if kind == "trickle-download" and len(parts) >= 2:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", parts[1])
+                self.end_headers()
+                while True:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except Exception:
+                return
         if kind == "lfs" and len(parts) >= 2:
             return self.lfs(parts[1], body)
         return self.send(404, b"not found\n")
+
+    def huge(self, mib, chunked, status=200):
+        """A body of `mib` MiB, sent as fast as the client takes it."""
+        start = b'{"transfer":"basic","objects":['
+        block = b" " * (1 << 20)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/vnd.git-lfs+json")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(start) + mib * len(block)))
+            self.end_headers()
+            for piece in [start] + [block] * mib:
+                if chunked:
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except Exception:
+            pass
 
     def trickle(self, kind):
         try:
@@ -242,6 +299,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, b"{not json at all", content_type="application/vnd.git-lfs+json")
         if scenario == "redirect":
             return self.send(307, headers={"Location": self.other_host() + "/record/lfs/objects/batch"})
+        if scenario.startswith("huge-error-"):
+            pass
+        elif scenario.startswith("huge-") or scenario.startswith("hugechunked-"):
+            return self.huge(int(scenario.split("-", 1)[1]), chunked=scenario.startswith("hugechunked-"))
         if scenario == "record":
             return self.send(401, b'{"message":"Credentials needed"}', {"LFS-Authenticate": 'Basic realm="x"'},
                              content_type="application/vnd.git-lfs+json")
@@ -263,6 +324,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 href = f"http://127.0.0.2:{ARGS.port}/delayed/{tag}/{oid}/{size}?ms={ms or 50}"
             elif scenario == "storage-redirect":
                 href = f"http://127.0.0.1:{ARGS.port}/redirect/storage/{oid}"
+            elif scenario.startswith("huge-error-"):
+                href = f"http://127.0.0.1:{ARGS.port}/huge-error/{scenario.rsplit('-', 1)[1]}"
+            elif scenario == "slowbody":
+                href = f"http://127.0.0.1:{ARGS.port}/slow/{oid}/{size}"
+            elif scenario == "trickle":
+                href = f"http://127.0.0.1:{ARGS.port}/trickle-download/{size}"
             elif scenario == "http-href":
                 href = f"http://127.0.0.1:{ARGS.port}/content/{oid}/{size}"
             elif scenario == "downgrade-href":

@@ -99,7 +99,9 @@ import Testing
             #expect(result.status == 3, "\(scenario): \(result.output)")
             #expect(result.stderr.contains("msgit sends a token only to the host it was given for"), "\(result.stderr)")
             let requests = fault.requests(since: mark)
-            #expect(requests.contains { $0.host == "127.0.0.2" }, "the redirect was followed")
+            // Before any credential the redirect is followed; after one, the socket stream does
+            // not even send the request elsewhere (CredentialOriginTests).
+            if scenario == "redirect" { #expect(requests.contains { $0.host == "127.0.0.2" }, "the redirect was followed") }
             #expect(requests.filter { $0.host == "127.0.0.2" }.allSatisfy { $0.authorization == nil }, "\(requests)")
         }
     }

@@ -50,3 +50,48 @@ import Testing
         }
     }
 }
+
+extension HostileServerTests {
+    @Test(arguments: [
+        ("trickle-headers", "no whole response headers within 3 s"),  // the batch API's headers, a byte a second
+        ("lfs/trickle", "fewer than 16 bytes a second"),              // the object's body, a byte a second
+    ])
+    func lfsConnectionsThatTrickleAreGivenUp(path: String, reason: String) throws {
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/\(path)/x.git/info/lfs")
+        let result = Shell.msgit(["clone", "--timeout", "3", repo.url, Paths.scratch("trickle-lfs") + "/repo"], env: hub.env,
+                                 limit: .seconds(120))
+        #expect(result.status == 5, "\(result.output)")
+        #expect(result.stderr.contains(reason), "\(result.stderr)")
+    }
+
+    @Test func aSlowButSteadyDownloadIsNotTakenForAStall() throws {
+        // 200,000 bytes at 50 KB/s: one request of 4 s against a 2 s idle limit, never idle.
+        // FoundationNetworking never counts a data task's bytes received, and the watchdog that
+        // read that count cancelled every such request as stalled. (The content is not the
+        // object's: the download must end in an integrity failure, not a timeout.)
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/slowbody/x.git/info/lfs")
+        let result = Shell.msgit(["clone", "--timeout", "2", repo.url, Paths.scratch("slowbody") + "/repo"], env: hub.env,
+                                 limit: .seconds(120))
+        #expect(result.status == 5, "\(result.output)")
+        #expect(result.stderr.contains("does not match its pointer"), "\(result.stderr)")
+        #expect(!result.stderr.contains("timed out"), "\(result.stderr)")
+    }
+}
+
+/// Issue 23, class 5: memory is bounded against any server. A body msgit reads whole (a batch
+/// answer) is bounded as it arrives; FoundationNetworking had read a 1 GiB answer into memory
+/// (1.1-2.2 GB) before msgit's 64 MiB cap was looked at.
+@Suite struct HostileBodyTests {
+    let hub = Hub.shared
+    let fault = FaultServer.shared
+
+    @Test(arguments: ["huge-1024", "hugechunked-1024"])
+    func aGiantBatchAnswerIsRefusedWithoutBeingRead(scenario: String) throws {
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/\(scenario)/x.git/info/lfs")
+        let result = Shell.msgit(["clone", repo.url, Paths.scratch("huge") + "/repo"], env: hub.env, limit: .seconds(300))
+        #expect(result.status == 5, "\(result.output)")
+        #expect(result.stderr.contains("larger than the 67108864 bytes allowed"), "\(result.stderr)")
+        // The cap, libcurl's buffers and msgit itself: nowhere near the 1 GiB sent.
+        #expect(result.maxResidentKiB < 250 << 10, "peak RSS \(result.maxResidentKiB) KiB")
+    }
+}

@@ -152,6 +152,8 @@ enum Shell {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// The program's peak resident memory, in KiB (`ru_maxrss`).
+        var maxResidentKiB = 0
         var output: String { stdout + stderr }
     }
 
@@ -210,11 +212,12 @@ enum Shell {
             }
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         exited.withLock { $0 = true }
         let normally = status & 0x7f == 0
         return Result(status: normally ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-                      stdout: Files.read(out), stderr: Files.read(err))
+                      stdout: Files.read(out), stderr: Files.read(err), maxResidentKiB: usage.ru_maxrss)
     }
 
     /// An empty home directory, so msgit finds no credential files of whoever runs the tests.

@@ -1,0 +1,394 @@
+/* See include/msgit_http_exchange.h. */
+#define _GNU_SOURCE
+#include "msgit_http_exchange.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The most a response's header block may take. */
+#define MAX_HEADER_BYTES (64 * 1024)
+/* The low-speed limit, as msgit's git connections have it. */
+#define LOW_SPEED_BYTES_PER_SECOND 16
+
+typedef struct {
+    char *data;
+    size_t length;
+    size_t capacity;
+} buffer;
+
+struct msgit_http_pool {
+    CURLSH *share;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+static void pool_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *context)
+{
+    (void)handle;
+    (void)access;
+    msgit_http_pool *pool = context;
+    pthread_mutex_lock(&pool->locks[data]);
+}
+
+static void pool_unlock(CURL *handle, curl_lock_data data, void *context)
+{
+    (void)handle;
+    msgit_http_pool *pool = context;
+    pthread_mutex_unlock(&pool->locks[data]);
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+msgit_http_pool *msgit_http_pool_new(void)
+{
+    pthread_once(&global_once, global_init);
+    msgit_http_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->share = curl_share_init();
+    if (!pool->share) {
+        free(pool);
+        return NULL;
+    }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&pool->locks[i], NULL);
+    curl_share_setopt(pool->share, CURLSHOPT_LOCKFUNC, pool_lock);
+    curl_share_setopt(pool->share, CURLSHOPT_UNLOCKFUNC, pool_unlock);
+    curl_share_setopt(pool->share, CURLSHOPT_USERDATA, pool);
+    curl_share_setopt(pool->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(pool->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(pool->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return pool;
+}
+
+void msgit_http_pool_free(msgit_http_pool *pool)
+{
+    if (!pool)
+        return;
+    curl_share_cleanup(pool->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&pool->locks[i]);
+    free(pool);
+}
+
+struct msgit_http_exchange {
+    msgit_http_pool *pool;
+    char *method;
+    char *url;
+    char *user_agent;
+    struct curl_slist *headers;
+    buffer request_body;
+    size_t max_body;
+    int truncate;
+    long connect_ms;
+    long idle_ms;
+    atomic_int cancelled;
+    pthread_mutex_t lock;
+    CURLM *multi; /* set while perform runs, for cancel's wakeup */
+
+    long status;
+    buffer response_headers;
+    buffer body;
+    int headers_complete;
+    int too_large;
+    int headers_late;
+    int64_t started_ms;
+    double wait_seconds;
+    double total_seconds;
+    char error[CURL_ERROR_SIZE + 256];
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int append(buffer *b, const char *data, size_t n)
+{
+    if (b->length + n + 1 > b->capacity) {
+        size_t wanted = (b->length + n + 1) * 2;
+        char *grown = realloc(b->data, wanted);
+        if (!grown)
+            return -1;
+        b->data = grown;
+        b->capacity = wanted;
+    }
+    memcpy(b->data + b->length, data, n);
+    b->length += n;
+    b->data[b->length] = '\0';
+    return 0;
+}
+
+msgit_http_exchange *msgit_http_new(const char *method, const char *url)
+{
+    pthread_once(&global_once, global_init);
+    msgit_http_exchange *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->method = strdup(method);
+    e->url = strdup(url);
+    e->max_body = 64 << 20;
+    e->connect_ms = 30000;
+    e->idle_ms = 120000;
+    atomic_init(&e->cancelled, 0);
+    pthread_mutex_init(&e->lock, NULL);
+    if (!e->method || !e->url) {
+        msgit_http_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void msgit_http_free(msgit_http_exchange *e)
+{
+    if (!e)
+        return;
+    free(e->method);
+    free(e->url);
+    free(e->user_agent);
+    curl_slist_free_all(e->headers);
+    free(e->request_body.data);
+    free(e->response_headers.data);
+    free(e->body.data);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+void msgit_http_add_header(msgit_http_exchange *e, const char *line)
+{
+    struct curl_slist *list = curl_slist_append(e->headers, line);
+    if (list)
+        e->headers = list;
+}
+
+void msgit_http_set_body(msgit_http_exchange *e, const void *data, size_t length)
+{
+    e->request_body.length = 0;
+    append(&e->request_body, data, length);
+}
+
+void msgit_http_set_user_agent(msgit_http_exchange *e, const char *user_agent)
+{
+    free(e->user_agent);
+    e->user_agent = user_agent ? strdup(user_agent) : NULL;
+}
+
+void msgit_http_set_limits(msgit_http_exchange *e, size_t max_body, long connect_ms, long idle_ms)
+{
+    e->max_body = max_body;
+    e->connect_ms = connect_ms > 0 ? connect_ms : 30000;
+    e->idle_ms = idle_ms > 0 ? idle_ms : 120000;
+}
+
+void msgit_http_set_truncate(msgit_http_exchange *e, int truncate)
+{
+    e->truncate = truncate;
+}
+
+void msgit_http_set_pool(msgit_http_exchange *e, msgit_http_pool *pool)
+{
+    e->pool = pool;
+}
+
+void msgit_http_cancel(msgit_http_exchange *e)
+{
+    atomic_store(&e->cancelled, 1);
+    pthread_mutex_lock(&e->lock);
+    if (e->multi)
+        curl_multi_wakeup(e->multi);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static size_t on_body(char *data, size_t size, size_t count, void *context)
+{
+    msgit_http_exchange *e = context;
+    size_t n = size * count;
+    /* Refusing the bytes (a short count) makes libcurl stop reading at once. */
+    if (e->body.length + n > e->max_body) {
+        if (e->truncate)
+            append(&e->body, data, e->max_body - e->body.length);
+        e->too_large = 1;
+        return 0;
+    }
+    return append(&e->body, data, n) < 0 ? 0 : n;
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *context)
+{
+    msgit_http_exchange *e = context;
+    size_t n = size * count;
+    /* A new status line (after an interim 1xx answer) starts the block again. */
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        e->response_headers.length = 0;
+        e->headers_complete = 0;
+    }
+    if (e->response_headers.length + n > MAX_HEADER_BYTES) {
+        e->too_large = 1;
+        return 0;
+    }
+    if (append(&e->response_headers, data, n) < 0)
+        return 0;
+    if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
+        e->headers_complete = 1;
+    return n;
+}
+
+static int on_progress(void *context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    msgit_http_exchange *e = context;
+    if (atomic_load(&e->cancelled))
+        return 1;
+    /* The whole header block within the idle limit of the request: trickled headers end here. */
+    if (!e->headers_complete && now_ms() - e->started_ms > e->idle_ms) {
+        e->headers_late = 1;
+        return 1;
+    }
+    return 0;
+}
+
+msgit_http_result msgit_http_perform(msgit_http_exchange *e)
+{
+    CURL *curl = curl_easy_init();
+    CURLM *multi = curl_multi_init();
+    if (!curl || !multi) {
+        if (curl)
+            curl_easy_cleanup(curl);
+        if (multi)
+            curl_multi_cleanup(multi);
+        snprintf(e->error, sizeof(e->error), "cannot set up an HTTP request (libcurl)");
+        return MSGIT_HTTP_TRANSPORT;
+    }
+    char curl_error[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl, CURLOPT_URL, e->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, e->connect_ms);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES_PER_SECOND);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, e->idle_ms / 1000 > 0 ? e->idle_ms / 1000 : 1L);
+    if (!e->truncate)
+        curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)e->max_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, e);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, e);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, e);
+    /* Credentials are the caller's headers, for this URL only; no netrc, no cookies. */
+    curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, NULL);
+    if (e->user_agent)
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, e->user_agent);
+    if (e->pool)
+        curl_easy_setopt(curl, CURLOPT_SHARE, e->pool->share);
+    if (e->headers)
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, e->headers);
+    if (strcmp(e->method, "GET") == 0) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(e->method, "HEAD") == 0) {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, e->method);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, e->request_body.data ? e->request_body.data : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->request_body.length);
+    }
+
+    e->started_ms = now_ms();
+    curl_multi_add_handle(multi, curl);
+    pthread_mutex_lock(&e->lock);
+    e->multi = multi;
+    pthread_mutex_unlock(&e->lock);
+    int running = 1;
+    CURLcode code = CURLE_OK;
+    while (running) {
+        if (atomic_load(&e->cancelled))
+            break;
+        CURLMcode mc = curl_multi_perform(multi, &running);
+        if (mc != CURLM_OK)
+            break;
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 200, NULL);
+        /* The progress callback runs only while libcurl works: look at the clock here too. */
+        if (!e->headers_complete && now_ms() - e->started_ms > e->idle_ms) {
+            e->headers_late = 1;
+            break;
+        }
+    }
+    int messages = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, &messages))) {
+        if (message->msg == CURLMSG_DONE)
+            code = message->data.result;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->multi = NULL;
+    pthread_mutex_unlock(&e->lock);
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &e->status);
+    curl_off_t first = 0, total = 0;
+    curl_easy_getinfo(curl, CURLINFO_STARTTRANSFER_TIME_T, &first);
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total);
+    e->wait_seconds = (double)first / 1e6;
+    e->total_seconds = (double)total / 1e6;
+    int finished = !running;
+    curl_multi_remove_handle(multi, curl);
+    curl_easy_cleanup(curl);
+    curl_multi_cleanup(multi);
+
+    if (atomic_load(&e->cancelled)) {
+        snprintf(e->error, sizeof(e->error), "cancelled");
+        return MSGIT_HTTP_CANCELLED;
+    }
+    if (e->headers_late) {
+        snprintf(e->error, sizeof(e->error), "no whole response headers within %ld s", e->idle_ms / 1000);
+        return MSGIT_HTTP_TIMEOUT;
+    }
+    if (e->too_large && e->truncate && e->headers_complete)
+        return MSGIT_HTTP_OK;
+    if (e->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(e->error, sizeof(e->error), "the response is larger than the %zu bytes allowed", e->max_body);
+        return MSGIT_HTTP_TOO_LARGE;
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(e->error, sizeof(e->error), "timed out: %s", curl_error[0] ? curl_error : "no progress");
+        return MSGIT_HTTP_TIMEOUT;
+    }
+    if (!finished || code != CURLE_OK) {
+        snprintf(e->error, sizeof(e->error), "%s", curl_error[0] ? curl_error : curl_easy_strerror(code));
+        return MSGIT_HTTP_TRANSPORT;
+    }
+    return MSGIT_HTTP_OK;
+}
+
+long msgit_http_status(const msgit_http_exchange *e) { return e->status; }
+
+const char *msgit_http_headers(const msgit_http_exchange *e, size_t *length)
+{
+    *length = e->response_headers.length;
+    return e->response_headers.data ? e->response_headers.data : "";
+}
+
+const void *msgit_http_body(const msgit_http_exchange *e, size_t *length)
+{
+    *length = e->body.length;
+    return e->body.data ? e->body.data : "";
+}
+
+const char *msgit_http_error(const msgit_http_exchange *e) { return e->error; }
+double msgit_http_wait_seconds(const msgit_http_exchange *e) { return e->wait_seconds; }
+double msgit_http_total_seconds(const msgit_http_exchange *e) { return e->total_seconds; }

@@ -1,0 +1,143 @@
+internal import CHTTPExchange
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The connections, DNS answers and TLS sessions the bounded exchanges of one `HTTPClient` share.
+final class ExchangePool: @unchecked Sendable {
+    // @unchecked Sendable: `handle` is immutable; libcurl's share is made thread-safe by the lock
+    // functions `msgit_http_pool_new` installs.
+    let handle: OpaquePointer
+
+    init() {
+        guard let pool = msgit_http_pool_new() else { fatalError("out of memory") }
+        handle = pool
+    }
+
+    deinit { msgit_http_pool_free(handle) }
+}
+
+/// One HTTP exchange whose answer is read whole (`HTTPClient.send`), with libcurl, bounded as it
+/// arrives (CHTTPExchange): FoundationNetworking queues a body in memory ahead of any check the
+/// delegate makes. Runs on a thread of its own; cancelling the calling task cancels it.
+final class BoundedExchange: @unchecked Sendable {
+    // @unchecked Sendable: `handle` is immutable; after `perform` starts, only `msgit_http_cancel`
+    // (thread-safe) touches it from another thread, and it is read once `perform` returned.
+    private let handle: OpaquePointer
+
+    init?(_ request: URLRequest, limit: Int, truncate: Bool, connectTimeout: Duration, idleTimeout: Duration,
+          pool: ExchangePool) {
+        guard let url = request.url?.absoluteString,
+              let exchange = msgit_http_new(request.httpMethod ?? "GET", url) else { return nil }
+        handle = exchange
+        msgit_http_set_pool(handle, pool.handle)
+        for (name, value) in request.allHTTPHeaderFields ?? [:] {
+            if name.caseInsensitiveCompare("User-Agent") == .orderedSame {
+                msgit_http_set_user_agent(handle, value)
+            } else {
+                msgit_http_add_header(handle, "\(name): \(value)")
+            }
+        }
+        // libcurl adds "Expect: 100-continue" to larger POSTs; the batch API has no use for it.
+        msgit_http_add_header(handle, "Expect:")
+        if let body = request.httpBody {
+            body.withUnsafeBytes { msgit_http_set_body(handle, $0.baseAddress, $0.count) }
+        }
+        msgit_http_set_limits(handle, max(0, limit), Self.milliseconds(connectTimeout), Self.milliseconds(idleTimeout))
+        msgit_http_set_truncate(handle, truncate ? 1 : 0)
+    }
+
+    deinit { msgit_http_free(handle) }
+
+    func run() async throws -> HTTPClient.Response {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClient.Response, any Error>) in
+                let thread = Thread { [self] in continuation.resume(with: Result { try perform() }) }
+                thread.name = "msgit-http"
+                thread.start()
+            }
+        } onCancel: {
+            msgit_http_cancel(handle)
+        }
+    }
+
+    private func perform() throws -> HTTPClient.Response {
+        let result = msgit_http_perform(handle)
+        let message = String(cString: msgit_http_error(handle))
+        switch result {
+        case MSGIT_HTTP_OK: break
+        case MSGIT_HTTP_CANCELLED: throw HTTPClient.Failure.cancelled
+        case MSGIT_HTTP_TIMEOUT: throw HTTPClient.Failure.timeout(seconds: 0, reason: message)
+        case MSGIT_HTTP_TOO_LARGE: throw HTTPClient.Failure.tooLarge(message)
+        default: throw HTTPClient.Failure.transport(message)
+        }
+        var length = 0
+        let headerBytes = msgit_http_headers(handle, &length)
+        let headerText = String(decoding: UnsafeRawBufferPointer(start: headerBytes, count: length), as: UTF8.self)
+        var headers: [String: String] = [:]
+        // "\r\n" is one Character in Swift: split on newlines, whatever their form.
+        for line in headerText.split(whereSeparator: \.isNewline).dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
+        }
+        let bodyBytes = msgit_http_body(handle, &length)
+        let body = length > 0 ? Data(bytes: bodyBytes!, count: length) : Data()
+        return HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
+                                   wait: .seconds(msgit_http_wait_seconds(handle)),
+                                   elapsed: .seconds(msgit_http_total_seconds(handle)))
+    }
+
+    private static func milliseconds(_ d: Duration) -> Int {
+        let (seconds, attoseconds) = d.components
+        return Int(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+extension HTTPClient {
+    /// Sends `request` and returns the whole answer, whatever its status (a 401 included, with
+    /// its body). For small bodies: JSON of the batch API, probes. The body is bounded as it
+    /// arrives: past `limit` bytes the exchange stops (`.tooLarge`) with no more than `limit`
+    /// in memory, whatever the server sends. The answer's headers must all arrive within the
+    /// idle limit, and fewer than 16 bytes a second over the idle limit end it (`.timeout`).
+    ///
+    /// Redirects are followed here, at most 10, as `CredentialScope.redirected` allows: a
+    /// credential never follows one to another origin, and https never drops to http. 303 (and
+    /// 301 or 302 after a POST) continue with a GET, as browsers and curl do; 307 and 308 repeat
+    /// the request.
+    ///
+    /// With `truncating`, a body over `limit` is not an error: the answer comes with its first
+    /// `limit` bytes (a probe that reads only the start).
+    public func send(_ request: URLRequest, limit: Int = 64 << 20, truncating: Bool = false) async throws -> Response {
+        var current = request
+        for _ in 0...10 {
+            try Task.checkCancellation()
+            let origin = current.url.flatMap(Origin.init)
+            try await slots.acquire(origin)
+            defer { slots.release(origin) }
+            guard let exchange = BoundedExchange(current, limit: limit, truncate: truncating, connectTimeout: connectTimeout,
+                                                 idleTimeout: idleTimeout, pool: exchanges) else {
+                throw Failure.transport("cannot make a request of \(current.url?.redactedForRedirect ?? "?")")
+            }
+            var response = try await exchange.run()
+            response.url = current.url
+            guard [301, 302, 303, 307, 308].contains(response.status), let from = current.url,
+                  let location = response.header("Location"),
+                  let to = URL(string: location, relativeTo: from)?.absoluteURL else { return response }
+            var next = current
+            next.url = to
+            if response.status == 303 || (response.status <= 302 && current.httpMethod == "POST") {
+                next.httpMethod = "GET"
+                next.httpBody = nil
+                next.setValue(nil, forHTTPHeaderField: "Content-Type")
+            }
+            guard let allowed = CredentialScope.redirected(next, from: from) else {
+                throw Failure.insecureRedirect(from: from.redactedForRedirect, to: to.redactedForRedirect)
+            }
+            current = allowed
+        }
+        throw Failure.transport("more than 10 redirects from \(request.url?.redactedForRedirect ?? "?")")
+    }
+}
