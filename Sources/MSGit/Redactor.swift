@@ -8,6 +8,11 @@ import Synchronization
 /// the password part of URL userinfo, and the signature-bearing query parameters of presigned
 /// storage URLs and credential header values.
 ///
+/// A token is masked in every form a server or a log may give it back in (`forms(of:)`): as it
+/// is, percent-encoded (either case of hex digits), and base64-encoded in either alphabet at each
+/// of the three alignments it can have inside a longer encoded text, which covers
+/// `base64("oauth2:" + token)` in an echoed `Authorization` header whatever the username.
+///
 /// Held tokens are counted, not kept: a service that runs an operation per request with a new
 /// token each time holds only the tokens of the operations in flight, so memory and the work per
 /// redaction do not grow with the number of operations ever run. `register` keeps a secret for
@@ -18,12 +23,12 @@ public final class Redactor: Sendable {
     private struct State {
         /// Secret -> how many holders it has (`Int.max` for a secret registered for good).
         var holders: [String: Int] = [:]
-        /// The secrets, longest first, so a secret containing another is masked whole. Rebuilt when
-        /// the set changes, not on every redaction.
+        /// Every form of every secret, longest first, so a secret containing another is masked
+        /// whole. Rebuilt when the set changes, not on every redaction.
         var ordered: [String] = []
 
         mutating func reorder() {
-            ordered = holders.keys.sorted { $0.count > $1.count }
+            ordered = Set(holders.keys.flatMap(Redactor.forms(of:))).sorted { $0.count > $1.count }
         }
     }
 
@@ -84,6 +89,50 @@ public final class Redactor: Sendable {
     }
 
     private static func isMaskable(_ secret: String) -> Bool { secret.count >= 4 }
+
+    /// The forms `secret` may come back in: itself; percent-encoded (everything but RFC 3986's
+    /// unreserved characters, hex digits in either case); and base64 in the standard and URL-safe
+    /// alphabets, at each of the three alignments the secret can take inside a longer encoded
+    /// text (`base64(user + ":" + secret)`, say), as the characters determined by the secret's
+    /// bytes alone. Encoded forms shorter than 8 characters are left out: they would mask
+    /// ordinary text.
+    static func forms(of secret: String) -> [String] {
+        var forms: Set<String> = [secret]
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved), encoded != secret {
+            forms.insert(encoded)
+            forms.insert(lowercasingPercentHex(encoded))
+        }
+        let bytes = Array(secret.utf8)
+        for alignment in 0..<3 {
+            let encoded = Array((Data(repeating: 0, count: alignment) + Data(bytes)).base64EncodedString().utf8)
+            // Character i carries bits 6i..<6i+6; the secret's bits are 8a..<8(a+n).
+            let first = (8 * alignment + 5) / 6
+            let end = (8 * alignment + 8 * bytes.count) / 6
+            guard end - first >= 8 else { continue }
+            let core = String(decoding: encoded[first..<end], as: UTF8.self)
+            forms.insert(core)
+            forms.insert(core.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"))
+        }
+        return Array(forms)
+    }
+
+    private static func lowercasingPercentHex(_ text: String) -> String {
+        var out = ""
+        var pending = 0
+        for character in text {
+            if character == "%" {
+                pending = 2
+                out.append(character)
+            } else if pending > 0 {
+                pending -= 1
+                out.append(Character(character.lowercased()))
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
 
     /// Query parameters that carry a signature or a bearer secret in presigned URLs (S3, Azure,
     /// GCS, OSS and generic ones), plus userinfo and credential header values.

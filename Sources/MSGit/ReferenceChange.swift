@@ -26,9 +26,10 @@ public struct RejectedReference: Sendable, Equatable, Codable {
     public var reference: String
     public var reason: String
 
+    /// `reason` is what the server said: it passes through the `Redactor` (a hook may echo anything).
     public init(reference: String, reason: String) {
-        self.reference = reference
-        self.reason = reason
+        self.reference = reference.redacted
+        self.reason = reason.redacted
     }
 
     init(_ rejection: RefRejection) {

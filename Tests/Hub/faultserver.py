@@ -16,6 +16,7 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
                                 302 + WWW-Authenticate to the other host (a redirect after the
                                 credential was accepted)
   /record/...                   401 with WWW-Authenticate; logs the Authorization it got
+  /echo-auth/...                401 with WWW-Authenticate, whose body echoes the Authorization it got
   /www-on-200/...               info/refs answered 200 with a one-ref advertisement and WWW-Authenticate:
                                 Basic (libgit2 1.5.1's next request without a credential then crashed
                                 the process); POSTs answered 500
@@ -35,6 +36,7 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
         delayed<ms>-<tag>  the same, from a storage host <ms> ms away
         storage-redirect   download actions that 302 to the other host's /record/
         record       logs the Authorization of the batch request, answers 401
+        echo         403 whose JSON message echoes the Authorization of the batch request
         huge-<MiB>   a batch answer of <MiB> MiB (a valid start, then blanks), with Content-Length
         hugechunked-<MiB>  the same in chunked encoding, with no length announced
         huge-error-<MiB>   download actions whose storage answers 500 with a body of <MiB> MiB
@@ -173,6 +175,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "downgrade":
             return self.send(302, headers={"Location": f"http://127.0.0.1:{ARGS.port}/record/" + "/".join(parts[1:]) +
                                            ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind == "echo-auth":
+            auth = self.headers.get("Authorization")
+            text = f"HTTP Basic: Access denied for {auth}\n" if auth else "HTTP Basic: Access denied\n"
+            return self.send(401, text.encode(), {"WWW-Authenticate": 'Basic realm="x"'})
         if kind == "record":
             return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="other"'})
         if kind == "content" and len(parts) >= 3:
@@ -303,6 +309,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         elif scenario.startswith("huge-") or scenario.startswith("hugechunked-"):
             return self.huge(int(scenario.split("-", 1)[1]), chunked=scenario.startswith("hugechunked-"))
+        if scenario == "echo":
+            message = json.dumps({"message": f"credentials {self.headers.get('Authorization')} may not read this"})
+            return self.send(403, message.encode(), content_type="application/vnd.git-lfs+json")
         if scenario == "record":
             return self.send(401, b'{"message":"Credentials needed"}', {"LFS-Authenticate": 'Basic realm="x"'},
                              content_type="application/vnd.git-lfs+json")

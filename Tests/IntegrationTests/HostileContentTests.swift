@@ -35,3 +35,67 @@ import Testing
         }
     }
 }
+
+/// Issue 23, class 7: every encoded form of a token is masked. A hub that echoes the
+/// `Authorization` it got (base64 of `oauth2:TOKEN`) in a 401 body, a batch error or a push
+/// hook's `remote:` lines must not get it printed, at any verbosity, in `--json` or anywhere.
+@Suite struct EchoedTokenTests {
+    let hub = Hub.shared
+    let fault = FaultServer.shared
+
+    var forms: [String] {
+        let basic = Data("oauth2:\(hub.token)".utf8).base64EncodedString()
+        return [hub.token, basic, String(basic.dropLast(4)), Data(hub.token.utf8).base64EncodedString()]
+    }
+
+    func expectNoForm(_ text: String, _ label: String) {
+        for form in forms { #expect(!text.contains(form), "\(label): \(form) in \(text)") }
+    }
+
+    @Test func aGitServerEchoingTheCredential() throws {
+        for arguments in [["clone"], ["clone", "-vvv"], ["clone", "--json"]] {
+            let result = Shell.msgit(arguments + ["\(fault.url)/echo-auth/ns/name.git", Paths.scratch("echo") + "/repo"],
+                                     env: hub.env)
+            #expect(result.status == 3, "\(arguments): \(result.output)")
+            #expect(result.output.contains("Access denied for Basic"), "the server's words are shown: \(result.output)")
+            expectNoForm(result.output, "\(arguments)")
+        }
+    }
+
+    @Test func anLFSServerEchoingTheCredential() throws {
+        // The endpoint's host gets the hub token only if it is the hub's; here a credential stored
+        // for the fault server's own host goes there, and comes back.
+        let home = Paths.scratch("home")
+        try Files.write(home + "/.git-credentials", "\(fault.url.replacingOccurrences(of: "http://", with: "http://oauth2:\(hub.token)@"))\n",
+                        mode: 0o600)
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/echo/x.git/info/lfs")
+        for arguments in [["clone"], ["clone", "-vvv"], ["clone", "--json"]] {
+            let result = Shell.msgit(arguments + [repo.url, Paths.scratch("echo-lfs") + "/repo"],
+                                     env: ["HOME": home, "MSGIT_TOKEN": hub.token])
+            #expect(result.status == 5, "\(arguments): \(result.output)")
+            #expect(result.output.contains("may not read this"), "\(result.output)")
+            expectNoForm(result.output, "\(arguments)")
+        }
+    }
+
+    @Test func aPushHookEchoingTheCredential() throws {
+        let fixture = try Fixtures.standard("echo-hook")
+        let hook = hub.bareRepoPath(fixture.name) + "/hooks/pre-receive"
+        let basic = Data("oauth2:\(hub.token)".utf8).base64EncodedString()
+        try Files.write(hook, "#!/bin/sh\necho \"seen Authorization: Basic \(basic)\"\necho \"declined: \(basic)\" >&2\nexit 1\n",
+                        mode: 0o755)
+        let dir = Paths.scratch("echo-hook") + "/repo"
+        #expect(Shell.msgit(["clone", "-q", fixture.url, dir], env: hub.env).status == 0)
+        try Git.configureIdentity(dir)
+        try Files.write(dir + "/new.txt", "new\n")
+        try Git.commitAll(dir, "New")
+        for arguments in [["push"], ["push", "-vvv"], ["push", "--json"]] {
+            let result = Shell.msgit(["-C", dir] + arguments, env: hub.env)
+            #expect(result.status == 1, "\(arguments): \(result.output)")
+            if arguments.contains("-vvv") {
+                #expect(result.output.contains("remote: seen Authorization: Basic ***"), "the hook's lines are shown: \(result.output)")
+            }
+            expectNoForm(result.output, "\(arguments)")
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import HTTP
 import Testing
 @testable import MSGit
@@ -36,5 +37,29 @@ import Testing
         let r = Redactor()
         #expect(r.redact("Authorization: Basic b2F1dGgyOnRvaw==") == "Authorization: Basic ***")
         #expect(r.redact("authorization=\"Bearer eyJhbGci.x.y\"") == "authorization=\"Bearer ***\"")
+    }
+
+    @Test func everyEncodedFormOfAHeldTokenIsMasked() {
+        let redactor = Redactor()
+        let token = "ms-Tok/en+9z=Q1w2e3r4"
+        redactor.register(token)
+        let basic = Data("oauth2:\(token)".utf8).base64EncodedString()
+        let echoes = [
+            "HTTP Basic: Access denied for \(basic)",                                  // a 401 body
+            "{\"message\":\"credentials \(basic.replacingOccurrences(of: "+", with: "-")) refused\"}",  // URL-safe
+            "remote: seen \(Data("x-token:\(token)".utf8).base64EncodedString()) in your push",  // another user name
+            "remote: \(Data(token.utf8).base64EncodedString())",                       // the token alone
+            "https://h/x?next=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+            "%\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!.lowercased())",
+            "plain \(token)",
+        ]
+        for echo in echoes {
+            let out = redactor.redact(echo)
+            #expect(!out.contains(token) && !out.contains(basic), "\(out)")
+            // Nothing long enough to decode back: no run of 8 base64 characters of the token remains.
+            let core = Data(token.utf8).base64EncodedString().dropLast(4)
+            #expect(!out.contains(String(core.prefix(12))), "\(out)")
+        }
+        #expect(redactor.redact("nothing secret here: b2F1dGgy, %2F, abc") == "nothing secret here: b2F1dGgy, %2F, abc")
     }
 }
