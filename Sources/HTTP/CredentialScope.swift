@@ -27,9 +27,11 @@ public struct CredentialScope: Sendable, Equatable, CustomStringConvertible, Cus
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["origin": origin]) }
 
-    /// Whether a request to `url` may carry this credential: only on its own origin.
+    /// Whether a request to `url` may carry this credential: on its own origin, or on that origin
+    /// upgraded from http to https on the same host (port 443).
     public func admits(_ url: URL) -> Bool {
-        Origin(url) == origin
+        guard let target = Origin(url) else { return false }
+        return target == origin || origin.upgrades(to: target)
     }
 
     /// Puts the credential on `request` when the request goes to this origin and carries no
@@ -55,15 +57,18 @@ public struct CredentialScope: Sendable, Equatable, CustomStringConvertible, Cus
     static let credentialHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "x-api-key",
                                                  "private-token", "x-auth-token"]
 
-    /// The request to follow a redirect with: unchanged on the same origin; without any header
-    /// that can carry a credential on another origin; nil (refused) from https to anything else.
+    /// The request to follow a redirect with: unchanged on the same origin and on an upgrade from
+    /// http to https on the same host; without any header that can carry a credential on another
+    /// origin; nil (refused) from https to anything else.
     ///
     /// FoundationNetworking would follow a redirect to another host with every header, the
     /// original request's credential included.
     public static func redirected(_ request: URLRequest, from: URL) -> URLRequest? {
         guard let to = request.url else { return nil }
         if from.scheme?.lowercased() == "https" && to.scheme?.lowercased() != "https" { return nil }
-        guard Origin(from) != Origin(to) else { return request }
+        if let source = Origin(from), let target = Origin(to), source == target || source.upgrades(to: target) {
+            return request
+        }
         var stripped = request
         for name in (request.allHTTPHeaderFields ?? [:]).keys where credentialHeaders.contains(name.lowercased()) {
             stripped.setValue(nil, forHTTPHeaderField: name)

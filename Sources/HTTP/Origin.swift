@@ -24,6 +24,12 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(scheme)://\(host):\(port)" }
+
+    /// Whether `other` is this plain http origin upgraded to https on the same host (port 443):
+    /// where a credential of this origin may follow a redirect, the reverse never.
+    public func upgrades(to other: Origin) -> Bool {
+        scheme == "http" && other.scheme == "https" && other.host == host && other.port == 443
+    }
 }
 
 extension URL {

@@ -66,13 +66,6 @@ extension GitClient {
         } catch {
             throw MSGitError.from(error)
         }
-        var warnings: [String] = []
-        if let warning = resolution.warning {
-            // Returned in the result for the caller to show; logged below warning level so a CLI
-            // that prints results does not say it twice.
-            logger.info("\(warning)")
-            warnings.append(warning)
-        }
         let name = remoteURL.humanishName + (options.bare ? ".git" : "")
         if directory == nil, let problem = PathRules.problem(withNamePart: name) {
             // As git does, the directory is named after the URL, which here (decoded) is no name
@@ -114,7 +107,6 @@ extension GitClient {
                 result.lfs = summary
             }
             result.duration = ContinuousClock.now - start
-            result.warnings = warnings + result.warnings
             reporter.finish { $0.phase = .done }
             logger.info("cloned \(remoteURL): \(result.receivedObjects) objects, \(result.receivedBytes) bytes")
             return result

@@ -19,14 +19,17 @@ enum CredentialPurpose {
 /// operation's `SecretScope`, so it is masked wherever it could show while the operation runs.
 struct CredentialResolution {
     let credential: Credential?
-    let warning: String?
+    /// What the user should know about where the token goes (a token in the URL, a token over plain
+    /// http), already logged as warnings when this was made: before the work, whatever its outcome.
+    let warnings: [String]
 
     init(url: RemoteURL, client: GitClient, purpose: CredentialPurpose = .read, secrets: SecretScope) throws {
+        var warnings: [String] = []
         if let token = url.userinfoToken {
             credential = Credential(username: url.username ?? client.username ?? Credential.defaultUsername, token: token,
                                     source: "the URL")
-            warning = "a token in the URL is visible to other users in the process list and shell history; "
-                + "use MSGIT_TOKEN or --token-file instead"
+            warnings.append("a token in the URL is visible to other users in the process list and shell history; "
+                + "use MSGIT_TOKEN or --token-file instead")
         } else {
             var found: Credential?
             switch purpose {
@@ -40,8 +43,16 @@ struct CredentialResolution {
             }
             if let username = client.username, found != nil { found!.username = username }
             credential = found
-            warning = nil
+        }
+        if let credential, url.scheme == "http", !url.isLoopback {
+            warnings.append("the token from \(credential.source) goes to \(url.host) over plain http, readable by anyone on "
+                + "the network between; use the https URL if the hub has one")
+        }
+        if url.upgradedFromHTTP {
+            client.logger.info("\(url.host) serves git over https only: using \(url.string)")
         }
         secrets.admit(credential)
+        for warning in warnings { client.logger.warning("\(warning)") }
+        self.warnings = warnings
     }
 }

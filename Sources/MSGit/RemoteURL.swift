@@ -17,6 +17,15 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     public let username: String?
     /// The password or token found in the URL's userinfo, if any. Never printed.
     public let userinfoToken: String?
+    /// The URL was given as plain http for a hub that serves git over https only (`knownHTTPSHosts`),
+    /// and was upgraded before any request: ModelScope's own help shows `http://oauth2:TOKEN@...`.
+    public let upgradedFromHTTP: Bool
+
+    /// The hubs msgit knows serve git over https: an `http://` URL for one of them is taken as
+    /// `https://`, so that no token goes out in clear to be redirected afterwards.
+    public static let knownHTTPSHosts: Set<String> = [
+        "modelscope.cn", "www.modelscope.cn", "modelscope.ai", "www.modelscope.ai", "huggingface.co", "www.huggingface.co",
+    ]
 
     /// Parses and checks a repository URL given by a user.
     public init(_ input: String) throws(MSGitError) {
@@ -51,9 +60,12 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
         if components.percentEncodedQuery != nil || components.fragment != nil {
             throw MSGitError(.invalidArgument, "malformed URL '\(text.redacted)': a repository URL has no query or fragment")
         }
-        self.scheme = scheme
-        self.host = host.lowercased()
-        self.port = components.port
+        let lowerHost = host.lowercased()
+        upgradedFromHTTP = scheme == "http" && Self.knownHTTPSHosts.contains(lowerHost)
+            && (components.port == nil || components.port == 80)
+        self.scheme = upgradedFromHTTP ? "https" : scheme
+        self.host = lowerHost
+        self.port = upgradedFromHTTP ? nil : components.port
         self.path = path
         let user = components.user?.removingPercentEncoding
         let password = components.password?.removingPercentEncoding
@@ -68,6 +80,13 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
             username = nil
             userinfoToken = nil
         }
+    }
+
+    /// Whether the host is this machine (`localhost`, 127.0.0.0/8, `::1`): plain http there never
+    /// crosses a network.
+    public var isLoopback: Bool {
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.")
     }
 
     /// The URL without userinfo.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MSGit
 
@@ -25,6 +26,11 @@ struct RedactingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var event = event
+        // Without -v, a warning is for the user, not a log: git's "warning: ..." line.
+        if wrapped.logLevel == .warning, event.level == .warning {
+            FileHandle.standardError.write(Data("warning: \(event.message.description.redacted)\n".utf8))
+            return
+        }
         event.message = "\(event.message.description.redacted)"
         event.metadata = event.metadata?.mapValues { .string($0.description.redacted) }
         wrapped.log(event: event)

@@ -65,6 +65,19 @@ import FoundationNetworking
         #expect(CredentialScope.redirected(request, from: URL(string: "http://other.example/start")!) != nil)
     }
 
+    @Test func anUpgradeToHTTPSOnTheSameHostKeepsTheCredentialTheReverseNever() {
+        let plain = CredentialScope(origin: Origin(scheme: "http", host: "hub.example", port: nil), username: "oauth2",
+                                    password: "hub-secret")
+        #expect(plain.admits(URL(string: "https://hub.example/ns/r.git/info/refs")!))
+        #expect(!plain.admits(URL(string: "https://hub.example:8443/x")!), "another port is another service")
+        #expect(!plain.admits(URL(string: "https://cdn.example/x")!))
+        #expect(!hub.admits(URL(string: "http://hub.example/x")!), "https never drops to http")
+        var request = URLRequest(url: URL(string: "https://hub.example/a")!)
+        request.setValue("Basic x", forHTTPHeaderField: "Authorization")
+        let next = CredentialScope.redirected(request, from: URL(string: "http://hub.example/a")!)
+        #expect(next?.value(forHTTPHeaderField: "Authorization") == "Basic x")
+    }
+
     @Test func portAndSchemeAreTheOrigin() {
         #expect(Origin(URL(string: "http://h/x")!) != Origin(URL(string: "https://h/x")!))
         #expect(Origin(URL(string: "http://h:8080/x")!) != Origin(URL(string: "http://h/x")!))

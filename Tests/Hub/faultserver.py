@@ -45,6 +45,10 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
                      object's): slower than a short idle limit per request, never idle
         http-href    (over https) download actions whose href is plain http
   /downgrade/...                (over https) 302 to the same path over plain http
+  /upgrade/<path>               301 to https://localhost/<path> (port 443, served by this server when it
+                                may listen there: an upgrade on the same host)
+  /proxy/<port>/<path>          every request forwarded to http://127.0.0.1:<port>/<path> (the hub), its
+                                Authorization included, and the answer returned
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
   /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
   /delayed/<tag>/<oid>/<n>[?ms=M]  /content/<oid>/<n> after M ms (50 by default), as from a storage
@@ -123,8 +127,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(3600)
 
     def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         host = self.server.server_address[0]
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
@@ -170,6 +184,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              content_type="application/x-git-upload-pack-advertisement")
         if kind in ("trickle-headers", "trickle-body"):
             return self.trickle(kind)
+        if kind == "upgrade":
+            return self.send(301, headers={"Location": "https://localhost/" + "/".join(parts[1:]) +
+                                           ("?" + self.path.split("?", 1)[1] if "?" in self.path else "")})
+        if kind == "proxy" and len(parts) >= 3:
+            return self.proxy(parts[1], "/".join(parts[2:]), body)
         if kind == "relay" and len(parts) >= 3:
             return self.relay(parts[1], "/".join(parts[2:]), body)
         if kind == "downgrade":
@@ -260,6 +279,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
         except Exception:
             pass
+
+    def proxy(self, port, rest, body):
+        import urllib.request
+        import urllib.error
+        query = "?" + self.path.split("?", 1)[1] if "?" in self.path else ""
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/{rest}{query}", data=body if body else None,
+                                         method=self.command)
+        for name in ("Authorization", "Content-Type", "Accept", "User-Agent", "Git-Protocol"):
+            if self.headers.get(name):
+                request.add_header(name, self.headers.get(name))
+        try:
+            with urllib.request.urlopen(request) as answer:
+                status, headers, data = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            status, headers, data = error.code, error.headers, error.read()
+        extra = {k: v for k, v in headers.items() if k.lower() in ("www-authenticate", "cache-control")}
+        return self.send(status, data, extra, content_type=headers.get("Content-Type", "text/plain"))
 
     def relay(self, port, rest, body):
         if self.command == "POST":
@@ -392,7 +428,17 @@ def main():
     context.load_cert_chain(cert, key)
     tls.socket = context.wrap_socket(tls.socket, server_side=True)
     ARGS.tls_port = tls.server_address[1]
-    for server in (first, second, other_port, tls):
+    servers = [first, second, other_port, tls]
+    # https on 443 of localhost, where an upgrade from http on the same host leads (root only).
+    https443 = None
+    try:
+        standard = Server(("127.0.0.1", 443), Handler)
+        standard.socket = context.wrap_socket(standard.socket, server_side=True)
+        servers.append(standard)
+        https443 = "https://localhost"
+    except OSError:
+        pass
+    for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     # The black hole: a listener whose backlog is full, so further SYNs go unanswered.
@@ -412,7 +458,7 @@ def main():
     info = {"port": ARGS.port, "url": f"http://127.0.0.1:{ARGS.port}", "other_url": f"http://127.0.0.2:{ARGS.port}",
             "other_port": ARGS.other_port,
             "blackhole_port": blackhole.getsockname()[1], "log": ARGS.log,
-            "tls_url": f"https://localhost:{ARGS.tls_port}", "cert": cert}
+            "tls_url": f"https://localhost:{ARGS.tls_port}", "cert": cert, "https443": https443}
     tmp = os.path.join(ARGS.state, "fault.json.tmp")
     with open(tmp, "w") as f:
         json.dump(info, f)

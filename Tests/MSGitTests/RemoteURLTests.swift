@@ -86,3 +86,30 @@ import Testing
         }
     }
 }
+
+/// Issue 23, class 8: the hubs whose help shows `http://oauth2:TOKEN@...` are reached over https.
+@Suite struct KnownHubUpgradeTests {
+    @Test func plainHTTPForAKnownHubBecomesHTTPSBeforeAnyRequest() throws {
+        for host in ["www.modelscope.cn", "modelscope.cn", "www.modelscope.ai", "modelscope.ai", "huggingface.co", "HuggingFace.co"] {
+            let url = try RemoteURL("http://oauth2:tok-123456@\(host)/ns/model.git")
+            #expect(url.scheme == "https" && url.port == nil && url.upgradedFromHTTP, "\(host)")
+            #expect(url.string == "https://\(host.lowercased())/ns/model.git")
+            #expect(url.userinfoToken == "tok-123456")
+        }
+        let explicitPort = try RemoteURL("http://www.modelscope.cn:80/ns/model.git")
+        #expect(explicitPort.string == "https://www.modelscope.cn/ns/model.git")
+        for other in ["http://www.modelscope.cn:8080/ns/m.git", "http://gitlab.internal/ns/m.git", "http://127.0.0.1:8080/ns/m.git"] {
+            let url = try RemoteURL(other)
+            #expect(url.scheme == "http" && !url.upgradedFromHTTP, "\(other)")
+        }
+    }
+
+    @Test func loopbackHostsAreKnown() throws {
+        for url in ["http://localhost:1/a/b", "http://127.0.0.1/a/b", "http://127.9.9.9/a/b", "http://[::1]:8/a/b"] {
+            #expect(try RemoteURL(url).isLoopback, "\(url)")
+        }
+        for url in ["http://gitlab.internal/a/b", "http://10.0.0.1/a/b", "http://msgit-dualstack.test/a/b"] {
+            #expect(try !RemoteURL(url).isLoopback, "\(url)")
+        }
+    }
+}

@@ -380,6 +380,9 @@ struct FaultServer: Sendable, Decodable {
     /// https://localhost:PORT, with a self-signed certificate.
     let tls_url: String
     let cert: String
+    /// https://localhost on port 443 (the same listener), where the server could listen there
+    /// (root); nil elsewhere.
+    let https443: String?
 
     /// The environment that makes msgit trust the TLS listener's certificate: libgit2 reads
     /// GIT_SSL_CAINFO (before SSL_CERT_FILE, as git does), FoundationNetworking's curl reads
