@@ -73,6 +73,15 @@ let package = Package(
             dependencies: ["MSGit"],
             path: "Examples/CloneWithToken"
         ),
+        // Fuzz targets for every parser of outside input. A plain build replays the committed
+        // corpora (`swift run msgit-fuzz`); `.ci/fuzz` builds it with libFuzzer and fuzzes.
+        .executableTarget(
+            name: "msgit-fuzz",
+            dependencies: ["CGitSupport", "HTTP", "LFS", "MSGit", "PathSafety"],
+            path: "Tests/Fuzz",
+            exclude: ["corpus"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         // Unit tests: no hub, seconds each (swift test --filter '^(GitCoreTests|PathSafetyTests|HTTPTests|LFSTests|MSGit.*Tests)\.').
         .testTarget(name: "GitCoreTests", dependencies: ["GitCore"]),
         .testTarget(name: "PathSafetyTests", dependencies: ["PathSafety"]),

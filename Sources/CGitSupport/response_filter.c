@@ -161,3 +161,50 @@ ssize_t msgit_filter_read(msgit_response_filter *filter, msgit_operation *op, ms
         }
     }
 }
+
+/* msgit_response_filter_run's raw reader: `data` in pieces. */
+typedef struct {
+    const unsigned char *data;
+    size_t length;
+    size_t position;
+    size_t piece;
+} pieces;
+
+static ssize_t read_pieces(void *context, void *data, size_t len, int64_t deadline)
+{
+    (void)deadline;
+    pieces *p = context;
+    size_t n = p->length - p->position;
+    if (n > p->piece)
+        n = p->piece;
+    if (n > len)
+        n = len;
+    memcpy(data, p->data + p->position, n);
+    p->position += n;
+    return (ssize_t)n;
+}
+
+long msgit_response_filter_run(const unsigned char *data, size_t length, size_t piece, unsigned char *out, size_t capacity)
+{
+    msgit_operation op = { .idle_timeout_ms = 60000 };
+    msgit_response_filter filter;
+    memset(&filter, 0, sizeof(filter));
+    pieces source = { data, length, 0, piece ? piece : 1 };
+    msgit_filter_wrote(&filter, "GET / HTTP/1.1\r\n", 16);
+    long total = 0;
+    unsigned char chunk[4096];
+    for (;;) {
+        ssize_t n = msgit_filter_read(&filter, &op, read_pieces, &source, chunk, sizeof(chunk));
+        if (n < 0) {
+            total = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        if ((size_t)total < capacity)
+            memcpy(out + total, chunk, (size_t)n < capacity - (size_t)total ? (size_t)n : capacity - (size_t)total);
+        total += n;
+    }
+    msgit_filter_free(&filter);
+    return total;
+}

@@ -74,20 +74,27 @@ final class BoundedExchange: @unchecked Sendable {
         }
         var length = 0
         let headerBytes = msgit_http_headers(handle, &length)
-        let headerText = String(decoding: UnsafeRawBufferPointer(start: headerBytes, count: length), as: UTF8.self)
-        var headers: [String: String] = [:]
-        // "\r\n" is one Character in Swift: split on newlines, whatever their form.
-        for line in headerText.split(whereSeparator: \.isNewline).dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
-        }
+        let headers = Self.parseHeaders(UnsafeRawBufferPointer(start: headerBytes, count: length))
         let bodyBytes = msgit_http_body(handle, &length)
         let body = length > 0 ? Data(bytes: bodyBytes!, count: length) : Data()
         return HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
                                    wait: .seconds(msgit_http_wait_seconds(handle)),
                                    elapsed: .seconds(msgit_http_total_seconds(handle)))
+    }
+
+    /// The fields of a response's header block as the server sent it (status line first), a
+    /// repeated field's values joined with ", ". Lines without a colon are skipped.
+    static func parseHeaders(_ block: UnsafeRawBufferPointer) -> [String: String] {
+        let text = String(decoding: block, as: UTF8.self)
+        var headers: [String: String] = [:]
+        // "\r\n" is one Character in Swift: split on newlines, whatever their form.
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
+        }
+        return headers
     }
 
     private static func milliseconds(_ d: Duration) -> Int {

@@ -83,6 +83,14 @@ const char *msgit_tls_library(void);
 /* "mbedTLS", "OpenSSL", "GnuTLS", "none" (no https) or "unknown": the TLS library of the loaded libgit2. */
 const char *msgit_libgit2_tls_backend(void);
 
+/*
+ * For the fuzz target: runs `data` (an HTTP response as a server would send it, handed over in
+ * pieces of `piece` bytes) through the response filter libgit2's reads pass through, after a
+ * request. Returns the bytes the filter handed over (up to `capacity` copied to `out`), or -1 when
+ * it refused the response.
+ */
+long msgit_response_filter_run(const unsigned char *data, size_t length, size_t piece, unsigned char *out, size_t capacity);
+
 /* git_libgit2_opts wrappers. */
 int msgit_opts_set_ssl_cert_locations(const char *file, const char *path);
 int msgit_opts_set_user_agent(const char *user_agent);
