@@ -14,17 +14,26 @@ extension Repository {
     /// removed; local changes to other files and untracked files stay. When a local change (or an
     /// untracked file) is in the way, nothing is written and `CheckoutConflict` lists every such
     /// path. References are not moved; the caller does that once this succeeded.
-    public func checkout(commit: ObjectID, progress: ((_ completed: Int, _ total: Int) -> Void)? = nil) throws {
+    ///
+    /// `willWrite` is called once, after the check for conflicts passed and before the first file
+    /// is written or removed (libgit2's first progress report), so a caller can record that a move
+    /// is under way.
+    public func checkout(commit: ObjectID, willWrite: (() -> Void)? = nil,
+                         progress: ((_ completed: Int, _ total: Int) -> Void)? = nil) throws {
         final class Context {
             var conflicts: [String] = []
             let progress: ((Int, Int) -> Void)?
-            init(_ progress: ((Int, Int) -> Void)?) { self.progress = progress }
+            var willWrite: (() -> Void)?
+            init(_ progress: ((Int, Int) -> Void)?, willWrite: (() -> Void)?) {
+                self.progress = progress
+                self.willWrite = willWrite
+            }
         }
         var options = git_checkout_options()
         try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
         options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
         options.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT.rawValue
-        let context = Context(progress)
+        let context = Context(progress, willWrite: willWrite)
         let payload = Unmanaged.passUnretained(context).toOpaque()
         options.notify_payload = payload
         options.notify_cb = { _, path, _, _, _, payload in
@@ -32,10 +41,15 @@ extension Repository {
             if let path { context.conflicts.append(String(cString: path)) }
             return 0  // go on, so that every conflict is listed; libgit2 then refuses the checkout
         }
-        if progress != nil {
+        if progress != nil || willWrite != nil {
             options.progress_payload = payload
             options.progress_cb = { _, completed, total, payload in
-                Unmanaged<Context>.fromOpaque(payload!).takeUnretainedValue().progress?(Int(completed), Int(total))
+                let context = Unmanaged<Context>.fromOpaque(payload!).takeUnretainedValue()
+                if let willWrite = context.willWrite {
+                    context.willWrite = nil
+                    willWrite()
+                }
+                context.progress?(Int(completed), Int(total))
             }
         }
         try withExtendedLifetime(context) {
@@ -48,6 +62,46 @@ extension Repository {
                 throw CheckoutConflict(paths: context.conflicts.sorted())
             }
             try check(rc, "git_checkout_tree")
+        }
+    }
+
+    /// Every path whose entry differs between `from`'s tree and `to`'s (added, changed, removed,
+    /// changed in type), as a checkout from one to the other touches them.
+    public func differingPaths(from: ObjectID, to: ObjectID) throws -> [String] {
+        try withTree(ofCommit: to) { newTree in
+            try withTree(ofCommit: from) { oldTree in
+                var diff: OpaquePointer?
+                try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, nil), "git_diff_tree_to_tree")
+                defer { git_diff_free(diff) }
+                var paths: [String] = []
+                for i in 0..<git_diff_num_deltas(diff) {
+                    guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+                    paths.append(String(cString: delta.new_file.path ?? delta.old_file.path))
+                    if let old = delta.old_file.path, String(cString: old) != paths.last { paths.append(String(cString: old)) }
+                }
+                return paths
+            }
+        }
+    }
+
+    /// Puts `paths` of the work tree and the index back as `commit`'s tree has them, whatever is
+    /// there now (a file not in that tree is removed): for paths a move wrote in part, only.
+    public func restore(paths: [String], to commit: ObjectID) throws {
+        guard !paths.isEmpty else { return }
+        var options = git_checkout_options()
+        try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
+        options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_REMOVE_UNTRACKED.rawValue
+            | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+        let cStrings = paths.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers = cStrings.map { UnsafeMutablePointer<CChar>($0) }
+        try pointers.withUnsafeMutableBufferPointer { buffer in
+            options.paths = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            var oid = commit.oid
+            var object: OpaquePointer?
+            try check(git_object_lookup(&object, pointer, &oid, GIT_OBJECT_COMMIT), "git_object_lookup")
+            defer { git_object_free(object) }
+            try check(git_checkout_tree(pointer, object, &options), "git_checkout_tree")
         }
     }
 

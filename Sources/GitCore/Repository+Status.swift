@@ -70,6 +70,19 @@ extension Repository {
         return git_index_get_bypath(index, path, 0).map { ObjectID($0.pointee.id) }
     }
 
+    /// The file size each of `paths` has in the index's stat data (nil for a path not in the
+    /// index), reading the index once.
+    public func indexFileSizes(_ paths: [String]) throws -> [String: Int64] {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "git_repository_index")
+        defer { git_index_free(index) }
+        var sizes: [String: Int64] = [:]
+        for path in paths {
+            if let entry = git_index_get_bypath(index, path, 0) { sizes[path] = Int64(entry.pointee.file_size) }
+        }
+        return sizes
+    }
+
     /// The content of blob `id` if it is at most `limit` bytes, else nil.
     public func blobContent(_ id: ObjectID, limit: Int) -> Data? {
         var oid = id.oid

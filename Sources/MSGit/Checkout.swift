@@ -131,6 +131,9 @@ struct CheckoutTarget {
 
     /// Moves the work tree, then HEAD.
     func switchTo(in repository: Repository, recordLFS: Bool, reporter: ProgressReporter) throws -> Switched {
+        try WorkTreeUpdate.undoInterruptedMove(repository)
+        // Once HEAD is where the move went, the move is over (a refusal wrote nothing either).
+        defer { if repository.commit(for: "HEAD") == commit { UpdateJournal.remove(repository.gitDirectory) } }
         let previous = repository.commit(for: "HEAD")
         if previous != commit {
             reporter.update { $0.phase = .checkingOut }

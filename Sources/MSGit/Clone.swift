@@ -76,13 +76,16 @@ extension GitClient {
         let destination = directory ?? URL(fileURLWithPath: name, isDirectory: true)
         let created: Destination
         do {
-            created = try Destination.prepare(destination)
+            created = try Destination.prepare(destination, for: remoteURL, bare: options.bare)
         } catch {
             throw MSGitError.from(error)
         }
 
         logger.info("cloning \(remoteURL) into \(destination.path)",
                     metadata: ["credential": "\(resolution.credential?.description ?? "none")"])
+        if created.resumed {
+            logger.info("\(destination.path) holds a clone of \(remoteURL) that was stopped before it ended: starting over, keeping its LFS objects")
+        }
         let reporter = ProgressReporter(progress)
         let operation = makeOperation()
         // The LFS pass starts with the checkout: its batch requests and first downloads go ahead
@@ -106,6 +109,7 @@ extension GitClient {
                 }
                 result.lfs = summary
             }
+            created.finish()
             result.duration = ContinuousClock.now - start
             reporter.finish { $0.phase = .done }
             logger.info("cloned \(remoteURL): \(result.receivedObjects) objects, \(result.receivedBytes) bytes")

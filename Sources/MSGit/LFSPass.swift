@@ -24,6 +24,11 @@ struct LFSPass: Sendable {
         var gitDirectory: URL
         /// The shared object store, if the options or the repository's `lfs.storage` name one.
         var sharedStorage: URL?
+        /// Files whose work-tree size is their object's while the index still records another
+        /// (its pointer's): content a killed pass put in place before it could refresh the index.
+        /// git takes a size change for a modification without reading the file, so the pass
+        /// verifies their content and refreshes them.
+        var unrefreshed: Set<String> = []
     }
 
     /// The plan for HEAD's LFS files that the options' patterns allow, or for those of them in `only`.
@@ -47,9 +52,21 @@ struct LFSPass: Sendable {
                 }
             }
         }
+        var unrefreshed: Set<String> = []
+        if !beforeCheckout, let root = repository.workingDirectory, !files.isEmpty {
+            let indexSizes = try repository.indexFileSizes(files.map(\.path))
+            for file in files {
+                var st = stat()
+                guard lstat(root.appendingPathComponent(file.path).path, &st) == 0, st.st_mode & S_IFMT == S_IFREG,
+                      Int64(st.st_size) == file.pointer.size, let recorded = indexSizes[file.path],
+                      recorded != Int64(UInt32(truncatingIfNeeded: file.pointer.size)) else { continue }
+                unrefreshed.insert(file.path)
+            }
+        }
         return Plan(files: files, excluded: excluded,
                     endpoint: endpoint(repository: repository, remoteName: remoteName, remoteURL: remoteURL),
-                    gitDirectory: repository.gitDirectory, sharedStorage: sharedStorage(options, repository: repository))
+                    gitDirectory: repository.gitDirectory, sharedStorage: sharedStorage(options, repository: repository),
+                    unrefreshed: unrefreshed)
     }
 
     /// The shared store: the one given, else `lfs.storage` from the repository's configuration
@@ -116,7 +133,13 @@ struct LFSPass: Sendable {
                 reason: "it uses the LFS extension \(file.pointer.extensions[0].key), which msgit does not run"))
         }
         pending.removeAll { !$0.pointer.extensions.isEmpty }
-        guard !pending.isEmpty else { return (summary, []) }
+        // Content a killed pass placed without refreshing the index: verified, then refreshed.
+        let verified = try await BlockingWork.run { [plan] in
+            plan.files.filter { plan.unrefreshed.contains($0.path) }.filter { file in
+                (try? file.pointer.matchesContent(of: directory.appendingPathComponent(file.path))) == true
+            }.map(\.path)
+        }
+        guard !pending.isEmpty else { return (summary, verified.sorted()) }
         guard let endpoint = plan.endpoint else {
             summary.failures += pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: "no LFS endpoint") }
             return (summary, [])
@@ -215,8 +238,9 @@ struct LFSPass: Sendable {
                 }
             }
         }
-        let (paths, writeFailures) = written.withLock { ($0.paths, $0.failures) }
-        summary.filesResolved = paths.count
+        let (placed, writeFailures) = written.withLock { ($0.paths, $0.failures) }
+        let paths = placed + verified
+        summary.filesResolved = placed.count
         summary.objectsDownloaded = report.downloaded
         summary.bytesDownloaded = report.downloadedBytes
         summary.failures += writeFailures

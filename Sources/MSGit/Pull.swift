@@ -120,6 +120,7 @@ struct Upstream: Sendable {
               let target = repository.resolve(tracking) else {
             throw MSGitError(.invalidArgument, "couldn't find remote ref \(merge) on '\(remote)'")
         }
+        try WorkTreeUpdate.undoInterruptedMove(repository)
         let current = repository.commit(for: "HEAD")
         if let current, current == target || repository.isAncestor(target, of: current) {
             return Moved(previous: current, head: current, upToDate: true, root: root)
@@ -139,6 +140,7 @@ struct Upstream: Sendable {
         }
         let message = current == nil ? "pull: initial pull" : "pull: Fast-forward"
         try repository.createReference("refs/heads/\(branch)", target: target, force: true, message: message)
+        UpdateJournal.remove(repository.gitDirectory)
         return Moved(previous: current, head: target, upToDate: false, root: root)
     }
 }

@@ -13,14 +13,24 @@ enum WorkTreeUpdate {
     /// is; one the move would overwrite, or an untracked file in the way of a new one, stops
     /// everything before a file is written, with git's words (`.localChanges`). An LFS file whose
     /// content is its object is not a change, whatever its time stamps say.
+    ///
+    /// A move that was killed while it wrote files (`UpdateJournal`) is undone first, so that its
+    /// half-written files do not pass for local changes. The caller moves HEAD once this returned,
+    /// then calls `UpdateJournal.remove`.
     static func move(_ repository: Repository, from current: ObjectID?, to target: ObjectID, action: Action,
                      recordLFS: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> [String] {
         // Before anything is written: libgit2 checks out trees git's fsck refuses, and writes the
         // files of a directory through a link of the same name beside it.
         try repository.checkTree(ofCommit: target)
         _ = try LFSCleanCheck.status(of: repository)
+        let touched = try current.map { try repository.differingPaths(from: $0, to: target) } ?? []
+        let gitDirectory = repository.gitDirectory
         do {
-            try repository.checkout(commit: target, progress: progress)
+            try repository.checkout(commit: target, willWrite: {
+                // The conflict check passed and files are about to change: from here until HEAD has
+                // moved, a killed run must be undone by the next.
+                UpdateJournal(from: current?.hex, to: target.hex, paths: touched).save(gitDirectory)
+            }, progress: progress)
         } catch let conflict as CheckoutConflict {
             throw try localChangesError(conflict.paths, repository: repository, action: action)
         }
@@ -34,6 +44,19 @@ enum WorkTreeUpdate {
         }
         if recordLFS { try PendingLFS.add(lfs, gitDirectory: repository.gitDirectory) }
         return lfs
+    }
+
+    /// Undoes a move that was killed while it wrote files: its paths are put back as HEAD has them
+    /// (they had no local changes, or the move would have been refused before writing any), and
+    /// the journal goes. A journal whose move had moved HEAD already is only removed.
+    static func undoInterruptedMove(_ repository: Repository) throws {
+        let gitDirectory = repository.gitDirectory
+        guard let journal = UpdateJournal.load(gitDirectory) else { return }
+        let head = repository.commit(for: "HEAD")?.hex
+        if head == journal.from, let from = journal.from.flatMap(ObjectID.init(hex:)) {
+            try repository.restore(paths: journal.paths, to: from)
+        }
+        UpdateJournal.remove(gitDirectory)
     }
 
     enum Action {
@@ -91,5 +114,42 @@ enum LFSCleanCheck {
             return entry.staged == nil ? nil : entry
         }
         return entries
+    }
+}
+
+/// A move of the work tree under way (`WorkTreeUpdate.move`), in `<git dir>/msgit/update-in-progress`:
+/// written once its files start to change, removed once HEAD has moved. Found by the next update, it
+/// means the last one was killed halfway (`WorkTreeUpdate.undoInterruptedMove`).
+struct UpdateJournal: Codable {
+    var from: String?
+    var to: String
+    /// The paths the move touches (those that differ between the two trees).
+    var paths: [String]
+
+    static func file(_ gitDirectory: URL) -> URL {
+        gitDirectory.appendingPathComponent("msgit/update-in-progress")
+    }
+
+    static func load(_ gitDirectory: URL) -> UpdateJournal? {
+        guard let data = try? Data(contentsOf: file(gitDirectory)) else { return nil }
+        return try? JSONDecoder().decode(UpdateJournal.self, from: data)
+    }
+
+    /// Written under a temporary name, synced and renamed: the journal is whole or absent.
+    func save(_ gitDirectory: URL) {
+        let target = Self.file(gitDirectory)
+        try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = target.appendingPathExtension("tmp-\(getpid())")
+        guard let data = try? JSONEncoder().encode(self) else { return }
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        if written == data.count { rename(temporary.path, target.path) } else { unlink(temporary.path) }
+    }
+
+    static func remove(_ gitDirectory: URL) {
+        unlink(file(gitDirectory).path)
     }
 }
