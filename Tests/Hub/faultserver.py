@@ -301,20 +301,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command == "POST":
             return self.send(302, headers={"Location": self.other_host() + "/record/" + rest,
                                            "WWW-Authenticate": 'Basic realm="x"'})
-        import urllib.request
-        import urllib.error
-        query = "?" + self.path.split("?", 1)[1] if "?" in self.path else ""
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/{rest}{query}")
-        for name in ("Authorization", "Git-Protocol", "User-Agent"):
-            if self.headers.get(name):
-                request.add_header(name, self.headers.get(name))
-        try:
-            with urllib.request.urlopen(request) as answer:
-                status, headers, data = answer.status, answer.headers, answer.read()
-        except urllib.error.HTTPError as error:
-            status, headers, data = error.code, error.headers, error.read()
-        extra = {k: v for k, v in headers.items() if k.lower() in ("www-authenticate", "cache-control")}
-        return self.send(status, data, extra, content_type=headers.get("Content-Type", "text/plain"))
+        return self.proxy(port, rest, body)
 
     def delayed(self, tag, oid, n, entry, ms):
         # One handler serves one connection: the first request on it also pays the handshake.

@@ -117,3 +117,46 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == [])
     }
 }
+
+extension HostileTreeTests {
+    @Test func aLinkTheUserMadeIsNotWrittenThroughByAPull() throws {
+        // An honest update adds models/new.bin; the user had put a link to a directory of theirs
+        // at models. git refuses ("untracked working tree files would be overwritten"); so does msgit.
+        let name = Fixtures.name("userlink")
+        let work = Paths.scratch("userlink") + "/work"
+        try Git.initRepo(work)
+        try Files.write(work + "/README", "v1\n")
+        try Git.commitAll(work, "A")
+        let url = try hub.publish(work, as: name)
+        let dir = Paths.scratch("userlink") + "/repo"
+        #expect(Shell.msgit(["clone", "-q", url, dir], env: hub.env).status == 0)
+        let outside = Paths.scratch("userlink-outside")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/models", withDestinationPath: outside)
+        try Files.write(work + "/models/new.bin", "new\n")
+        try Git.commitAll(work, "B")
+        try Git.run(["push", "-q", url, "master"], in: work, hub: hub)
+
+        let pulled = Shell.msgit(["-C", dir, "pull"], env: hub.env)
+        #expect(pulled.status == 1, "\(pulled.output)")
+        #expect(pulled.stderr.contains("would be overwritten"), "\(pulled.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == [], "nothing written through the link")
+    }
+
+    @Test func aCommittedLinkReplacedByADirectoryIsRemovedNotWrittenThrough() throws {
+        // A honest history: A has the link models -> <outside>, B replaces it with a directory.
+        let outside = Paths.scratch("replaced-outside")
+        let attack = try Self.attack("replaced", link: "models", target: outside)
+        try Git.run(["rm", "-q", "models"], in: attack.work)
+        try Files.write(attack.work + "/models/weights.txt", "mine now\n")
+        try Git.commitAll(attack.work, "C")
+        try Git.run(["push", "-q", attack.url, "master"], in: attack.work, hub: hub)
+        let dir = Paths.scratch("replaced") + "/repo"
+        #expect(Shell.msgit(["clone", "-q", "--revision", attack.honest, attack.url, dir], env: hub.env).status == 0)
+        try Git.run(["checkout", "-q", "-B", "master", attack.honest], in: dir)
+        try Git.run(["branch", "-q", "--set-upstream-to=origin/master", "master"], in: dir)
+        let pulled = Shell.msgit(["-C", dir, "pull"], env: hub.env)
+        #expect(pulled.status == 0, "\(pulled.output)")
+        #expect(Files.read(dir + "/models/weights.txt") == "mine now\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == [], "the link was removed, not followed")
+    }
+}

@@ -117,15 +117,9 @@ import Testing
     }
 
     @Test func pull() throws {
-        var repo = try slowModel("kill-pull")
+        let repo = try slowModel("kill-pull")
         let first = try Git.run(["rev-parse", "HEAD"], in: repo.worktree)
-        try Files.writeRandom(repo.worktree + "/model.safetensors", size: 8 << 20, seed: 501)
-        try Files.writeRandom(repo.worktree + "/weights/part-9.bin", size: 2 << 20, seed: 502)
-        try FileManager.default.removeItem(atPath: repo.worktree + "/onnx/model.onnx")
-        try Files.write(repo.worktree + "/README.md", "# version 2\n")
-        try Git.commitAll(repo.worktree, "Version 2")
-        try Git.run(["push", "-q", repo.url, "master"], in: repo.worktree, hub: hub)
-        repo.lfsFiles["weights/part-9.bin"] = 2 << 20
+        try Fixtures.pushSecondVersion(repo, bigSize: 8 << 20)
         let reference = try Fixtures.gitLFSClone(repo.url)
         /// A clone at the first version, with the second fetched but not merged.
         func cloneAtFirst() throws -> String {

@@ -25,23 +25,12 @@ import Testing
         #expect(try Git.run(["lfs", "fsck"], in: dir).contains("Git LFS fsck OK"), "\(label): git lfs fsck")
     }
 
-    /// A second commit on the fixture: one LFS file changed, one added, one removed, a plain file
-    /// changed; pushed with git + git-lfs.
-    func pushSecondVersion(_ repo: Fixtures.LFSRepo) throws {
-        try Files.writeRandom(repo.worktree + "/model.safetensors", size: 3 << 20, seed: 101)
-        try Files.writeRandom(repo.worktree + "/weights/part-2.bin", size: 1 << 20, seed: 102)
-        try FileManager.default.removeItem(atPath: repo.worktree + "/onnx/model.onnx")
-        try Files.write(repo.worktree + "/README.md", "# version 2\n")
-        try Git.commitAll(repo.worktree, "Version 2")
-        try Git.run(["push", "-q", repo.url, "master"], in: repo.worktree, hub: hub)
-    }
-
     @Test func pullBringsTheNewTipAsAFreshCloneOfItHasIt() throws {
         let repo = try Fixtures.lfsModel("pull")
         let dir = Paths.scratch("pull") + "/repo"
         #expect(Shell.msgit(["clone", "-q", repo.url, dir], env: hub.env).status == 0)
         try Files.write(dir + "/untracked.txt", "mine\n")
-        try pushSecondVersion(repo)
+        try Fixtures.pushSecondVersion(repo)
         let tip = try Git.run(["rev-parse", "HEAD"], in: repo.worktree)
 
         let mark = hub.logSize(hub.storage_access_log)
@@ -70,7 +59,7 @@ import Testing
         let repo = try Fixtures.lfsModel("refused")
         let dir = Paths.scratch("refused") + "/repo"
         #expect(Shell.msgit(["clone", "-q", repo.url, dir], env: hub.env).status == 0)
-        try pushSecondVersion(repo)
+        try Fixtures.pushSecondVersion(repo)
         let head = try Git.run(["rev-parse", "HEAD"], in: dir)
 
         // A local change to a file the update changes (an LFS file and a plain one): refused, kept.
@@ -119,7 +108,7 @@ import Testing
         let v1Model = Paths.scratch("v1") + "/model.safetensors"
         try FileManager.default.copyItem(atPath: repo.worktree + "/model.safetensors", toPath: v1Model)
         let v1 = try Git.run(["rev-parse", "HEAD"], in: repo.worktree)
-        try pushSecondVersion(repo)
+        try Fixtures.pushSecondVersion(repo)
 
         let dir = Paths.scratch("checkout") + "/repo"
         #expect(Shell.msgit(["clone", "-q", repo.url, dir], env: hub.env).status == 0)

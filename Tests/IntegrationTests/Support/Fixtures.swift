@@ -88,6 +88,18 @@ extension Fixtures {
         return LFSRepo(url: url, name: name, worktree: work, lfsFiles: sizes)
     }
 
+    /// A second commit on an `lfsModel`: model.safetensors changed (`bigSize` bytes),
+    /// weights/part-2.bin added (a third of that), onnx/model.onnx removed, README.md changed;
+    /// pushed with git + git-lfs.
+    static func pushSecondVersion(_ repo: LFSRepo, bigSize: Int = 3 << 20) throws {
+        try Files.writeRandom(repo.worktree + "/model.safetensors", size: bigSize, seed: 101)
+        try Files.writeRandom(repo.worktree + "/weights/part-2.bin", size: bigSize / 3, seed: 102)
+        try FileManager.default.removeItem(atPath: repo.worktree + "/onnx/model.onnx")
+        try Files.write(repo.worktree + "/README.md", "# version 2\n")
+        try Git.commitAll(repo.worktree, "Version 2")
+        try Git.run(["push", "-q", repo.url, "master"], in: repo.worktree, hub: Hub.shared)
+    }
+
     /// A clone made by git with git-lfs (smudging), the reference for LFS clones.
     static func gitLFSClone(_ url: String) throws -> String {
         let dir = Paths.scratch("gitlfsclone") + "/repo"
