@@ -86,3 +86,5 @@ struct AuthStoreCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("stored a token for \(username) in \(file.path)\n".utf8))
     }
 }
+
+extension AuthCheckCommand: GlobalOptionsCommand {}

@@ -61,3 +61,5 @@ struct CheckoutCommand: AsyncParsableCommand {
         try LFSReport.finish(result.lfs, options: global)
     }
 }
+
+extension CheckoutCommand: GlobalOptionsCommand {}

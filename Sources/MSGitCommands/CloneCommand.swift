@@ -70,3 +70,5 @@ struct CloneCommand: AsyncParsableCommand {
         try LFSReport.finish(result.lfs, options: global)
     }
 }
+
+extension CloneCommand: GlobalOptionsCommand {}

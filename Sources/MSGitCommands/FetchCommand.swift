@@ -33,3 +33,5 @@ struct FetchCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension FetchCommand: GlobalOptionsCommand {}

@@ -51,14 +51,18 @@ struct GlobalOptions: ParsableArguments {
     /// Human output (progress, summaries) is off with --quiet and with --json.
     var humanOutput: Bool { !quiet && !json }
 
-    /// Bootstraps logging (once, for the process) and makes the client the command runs with.
-    func makeClient() -> GitClient {
-        let level = logLevel
+    /// Bootstraps the process's logging at this command's level: once, from the entry point
+    /// (`MSGitCommand.runMain`), never from the library or a client factory.
+    static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = RedactingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }
+    }
+
+    /// The client the command runs with.
+    func makeClient() -> GitClient {
         var timeouts = Timeouts()
         if let timeout { timeouts.idle = .milliseconds(Int64(timeout * 1000)) }
         if let connectTimeout { timeouts.connect = .milliseconds(Int64(connectTimeout * 1000)) }
@@ -75,4 +79,9 @@ struct GlobalOptions: ParsableArguments {
     func say(_ text: String) {
         if humanOutput { FileHandle.standardError.write(Data((text + "\n").utf8)) }
     }
+}
+
+/// A command with the options every network command takes; the entry point reads its log level.
+protocol GlobalOptionsCommand {
+    var global: GlobalOptions { get }
 }

@@ -35,3 +35,5 @@ struct LFSPullCommand: AsyncParsableCommand {
         try LFSReport.finish(result.lfs, options: global)
     }
 }
+
+extension LFSPullCommand: GlobalOptionsCommand {}

@@ -56,6 +56,7 @@ public struct MSGitCommand: AsyncParsableCommand {
                 arguments.removeFirst(2)
             }
             var command = try parseAsRoot(arguments)
+            GlobalOptions.bootstrapLogging(level: (command as? any GlobalOptionsCommand)?.global.logLevel ?? .warning)
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

@@ -100,3 +100,5 @@ struct MirrorCommand: AsyncParsableCommand {
 }
 
 extension MirrorOptions.LFSScope: ExpressibleByArgument {}
+
+extension MirrorCommand: GlobalOptionsCommand {}

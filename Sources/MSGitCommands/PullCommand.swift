@@ -60,3 +60,5 @@ struct PullCommand: AsyncParsableCommand {
         try LFSReport.finish(result.lfs, options: global)
     }
 }
+
+extension PullCommand: GlobalOptionsCommand {}

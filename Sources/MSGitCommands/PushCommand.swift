@@ -47,3 +47,5 @@ struct PushCommand: AsyncParsableCommand {
         global.say("To \(result.url)\n" + result.refspecs.map { "   \($0)" }.joined(separator: "\n"))
     }
 }
+
+extension PushCommand: GlobalOptionsCommand {}

@@ -58,3 +58,5 @@ struct StatusCommand: AsyncParsableCommand {
         return line
     }
 }
+
+extension StatusCommand: GlobalOptionsCommand {}

@@ -65,3 +65,5 @@ struct UploadCommand: AsyncParsableCommand {
     }
 
 }
+
+extension UploadCommand: GlobalOptionsCommand {}

@@ -108,29 +108,36 @@ import Testing
         #expect(invalid.status == 2 && invalid.stderr.contains("invalid refspec"), "\(invalid.output)")
     }
 
+    /// The error `body` throws, after checking that it throws one of `kind`; records an issue when
+    /// it returns instead (a `do { } catch { }` alone would pass then).
+    @discardableResult
+    func expectFailure(_ kind: MSGitError.Kind, _ label: String, sourceLocation: SourceLocation = #_sourceLocation,
+                       _ body: () async throws(MSGitError) -> Void) async -> MSGitError? {
+        do {
+            try await body()
+            Issue.record("\(label): succeeded, expected \(kind)", sourceLocation: sourceLocation)
+            return nil
+        } catch {
+            #expect(error.kind == kind, "\(label): \(error)", sourceLocation: sourceLocation)
+            return error
+        }
+    }
+
     @Test func libraryErrorsAreTyped() async throws {
         let fixture = try Fixtures.standard("typed")
         let dir = URL(fileURLWithPath: Paths.scratch("err") + "/repo")
-        await #expect(throws: MSGitError.self) {
+        let refused = await expectFailure(.authenticationRejected, "a wrong token") { () async throws(MSGitError) in
             _ = try await GitClient(credentials: .token("wrong-token-value")).clone(fixture.url, into: dir)
         }
-        do {
-            _ = try await GitClient(credentials: .token("wrong-token-value")).clone(fixture.url, into: dir)
-        } catch {
-            #expect(error.kind == .authenticationRejected)
-            #expect(error.serverMessage == "HTTP Basic: Access denied")
-            #expect(!error.description.contains("wrong-token-value"))
-        }
-        do {
+        #expect(refused?.serverMessage == "HTTP Basic: Access denied")
+        #expect(refused.map { !$0.description.contains("wrong-token-value") } == true)
+        await expectFailure(.authenticationRequired, "no token") { () async throws(MSGitError) in
             _ = try await GitClient(credentials: NoCredentials()).clone(fixture.url, into: dir)
-        } catch {
-            #expect(error.kind == .authenticationRequired)
         }
-        do {
+        await expectFailure(.notFound, "a missing repository") { () async throws(MSGitError) in
             _ = try await GitClient(credentials: .token(hub.token)).clone(hub.repoURL("no/such-repo"), into: dir)
-        } catch {
-            #expect(error.kind == .notFound)
         }
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "every failed clone removed what it made")
     }
 }
 

@@ -39,21 +39,27 @@ import Testing
 
     @Test func tenThousandOperationsWithTheirOwnTokensLeaveNoneBehind() async throws {
         // Each operation resolves its credential (and holds its token) before it finds that the
-        // target directory is not empty; when it has returned, its token is no longer held.
-        let busy = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-busy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
-        try Data("x".utf8).write(to: busy.appendingPathComponent("file"))
-        defer { try? FileManager.default.removeItem(at: busy) }
+        // target directory is not empty. The directory is named after the token: the error, made
+        // while the operation runs, masks it (so the token was held), and once the operation has
+        // returned the token is no longer masked (so it was let go).
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-busy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
         var tokens: [String] = []
         for i in 0..<10_000 {
             let token = "per-request-token-\(i)-\(UUID().uuidString.prefix(8))"
             tokens.append(token)
+            let busy = root.appendingPathComponent(token)
+            try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: busy.appendingPathComponent("file"))
             let client = GitClient(credentials: .token(token), writeCredentials: nil)
             do {
                 _ = try await client.clone("http://127.0.0.1:9/ns/name.git", into: busy)
                 Issue.record("the clone should fail")
             } catch {
                 #expect(error.kind == .invalidArgument)
+                if i % 500 == 0 {
+                    #expect(error.message.contains("***") && !error.message.contains(token), "held while it ran: \(error.message)")
+                }
             }
         }
         #expect(tokens.allSatisfy { $0.redacted == $0 }, "no token outlives its operation")
