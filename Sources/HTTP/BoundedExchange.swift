@@ -121,6 +121,7 @@ extension HTTPClient {
         var current = request
         for _ in 0...10 {
             try Task.checkCancellation()
+            if isShutDown { throw Failure.shutDown }
             let origin = current.url.flatMap(Origin.init)
             try await slots.acquire(origin)
             defer { slots.release(origin) }

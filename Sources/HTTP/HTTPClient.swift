@@ -56,6 +56,8 @@ public final class HTTPClient: Sendable {
         case cancelled
         /// The answer (or its header block) was larger than allowed; it was not read further.
         case tooLarge(String)
+        /// The client was shut down (`shutdown()`): no request starts any more.
+        case shutDown
         case insecureRedirect(from: String, to: String)
         case transport(String)
         /// The answer arrived but could not be stored (disk full, permissions): not worth a retry.
@@ -70,6 +72,27 @@ public final class HTTPClient: Sendable {
     let slots: ConnectionLimiter
     /// The connections of `send`'s exchanges (libcurl), reused from one to the next.
     let exchanges = ExchangePool()
+    private let closed = Mutex(false)
+
+    /// Whether `shutdown()` was called.
+    public var isShutDown: Bool { closed.withLock { $0 } }
+
+    /// Cancels every task under way (their callers get `.cancelled`) and refuses new requests
+    /// (`.shutDown`), as AsyncHTTPClient's `shutdown()` does. Exchanges of `send` already running end
+    /// with their callers' tasks.
+    public func shutdown() {
+        guard closed.withLock({ done in defer { done = true }; return !done }) else { return }
+        session.invalidateAndCancel()
+    }
+
+    /// Makes a task of the session unless the client was shut down (under the same lock, so that
+    /// no task is made on an invalidated session, which FoundationNetworking does not allow).
+    private func makeTask<T: URLSessionTask>(_ make: (URLSession) -> T) throws -> T {
+        try closed.withLock { done in
+            if done { throw Failure.shutDown }
+            return make(session)
+        }
+    }
     /// Reports the running tasks' progress and cancels those that stall.
     private let watchdog: Watchdog
     /// The round trip to each origin, from the answers' waits.
@@ -117,7 +140,7 @@ public final class HTTPClient: Sendable {
     public func upload(_ request: URLRequest, fromFile file: URL, progress: (@Sendable (Int64) -> Void)? = nil)
         async throws -> Response
     {
-        let task = session.uploadTask(with: request, fromFile: file)
+        let task = try makeTask { $0.uploadTask(with: request, fromFile: file) }
         let state = TaskState(limit: 16 << 20)
         return try await run(task, state: state, progress: progress, sent: true) { [delegate] in delegate.register(task, state) }
     }
@@ -128,7 +151,7 @@ public final class HTTPClient: Sendable {
     public func download(_ request: URLRequest, to destination: URL,
                          progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
         let state = TaskState(limit: 0)
-        let task = session.downloadTask(with: request) { location, response, error in
+        let task = try makeTask { session in session.downloadTask(with: request) { location, response, error in
             // Runs before URLSession deletes `location`. After a cancel the caller has moved on.
             guard !state.isFinished else { return }
             if let location, error == nil {
@@ -139,7 +162,7 @@ public final class HTTPClient: Sendable {
                 }
             }
             state.finish(response: response, error: error)
-        }
+        } }
         return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
     }
 
@@ -155,7 +178,7 @@ public final class HTTPClient: Sendable {
     public func stream(_ request: URLRequest, accept: @escaping @Sendable (HTTPURLResponse) -> Bool,
                        write: @escaping @Sendable (Data) throws -> Void,
                        progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Response {
-        let task = session.dataTask(with: request)
+        let task = try makeTask { $0.dataTask(with: request) }
         let state = TaskState(limit: 0, stream: TaskState.Stream(accept: accept, write: write))
         return try await run(task, state: state, progress: progress) { [delegate] in delegate.register(task, state) }
     }
@@ -163,6 +186,7 @@ public final class HTTPClient: Sendable {
     private func run(_ task: URLSessionTask, state: TaskState, progress: (@Sendable (Int64) -> Void)? = nil,
                      sent: Bool = false, register: () -> Void) async throws -> Response {
         try Task.checkCancellation()
+        if isShutDown { throw Failure.shutDown }
         let origin = task.originalRequest?.url.flatMap(Origin.init)
         try await slots.acquire(origin)
         let connection = origin.map(roundTrips.begin)

@@ -49,8 +49,11 @@ public struct Fetcher: Sendable {
     ///   - endpoint: the LFS endpoint (`.../repo.git/info/lfs`).
     ///   - scope: the credential for the endpoint's origin (the hub token), sent there only, never
     ///     to storage hosts on other origins.
-    public init(endpoint: URL, scope: CredentialScope?, store: ObjectStore, http: HTTPClient,
+    ///   - pool: the HTTP clients and memory budget this fetch shares with every other transfer of
+    ///     its owner (`TransferPool`).
+    public init(endpoint: URL, scope: CredentialScope?, store: ObjectStore, pool: TransferPool,
                 options: Options = Options(), logger: Logger) {
+        let http = pool.http
         var client = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         client.retry = options.retry
         batch = client
@@ -58,7 +61,8 @@ public struct Fetcher: Sendable {
                                           maximumSegment: options.segmentSize, retry: options.retry, space: .shared,
                                           logger: logger)
         downloader.makesCopies = options.makesCopies
-        downloader.bulk = HTTPClient(idleTimeout: http.idleTimeout, maximumConnectionsPerHost: InFlight.mostTransfers)
+        downloader.bulk = pool.bulk
+        downloader.memory = pool.memory
         downloader.exclusive = options.sharedStore != nil
         downloader.memoryFollowsDistance = options.jobs == nil
         self.store = store

@@ -8,13 +8,6 @@ import HTTP
 /// enough on a LAN, an eighth of what a 200 ms round trip needs. Both rules here are pure, so that
 /// the tests can pin them; `HTTPClient.roundTrips` supplies the round trip.
 public enum InFlight {
-    /// The HTTP client for one run of LFS transfers: `jobs` connections per host if fixed; else
-    /// git-lfs's 8 at first, which the transfers raise as the round trip calls for, up to 64.
-    public static func client(idleTimeout: Duration, jobs: Int?) -> HTTPClient {
-        HTTPClient(idleTimeout: idleTimeout, maximumConnectionsPerHost: jobs ?? mostTransfers,
-                   connectionsPerHost: jobs ?? fewestTransfers)
-    }
-
     /// Downloads at once when the round trip is short (or not known yet): git-lfs's number.
     public static let fewestTransfers = 8
     /// The most: a connection each, to one storage host.

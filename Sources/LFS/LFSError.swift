@@ -45,6 +45,7 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
         case .timeout(let seconds, let reason):
             self.init(.timeout, "\(what) timed out: " + (reason ?? "no data for \(seconds) s"))
         case .tooLarge(let message): self.init(.protocolError, "\(what) failed: \(message)")
+        case .shutDown: self.init(.cancelled, "\(what) did not start: the client was shut down")
         case .insecureRedirect(let from, let to):
             self.init(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
         case .local(let message): self.init(.io, message)

@@ -54,7 +54,7 @@ struct ObjectDownloader: Sendable {
     /// so these bytes may all be waiting in memory while the disk catches up. A GET takes its
     /// length before it starts and gives it back when it ends. It grows as the round trip shows
     /// (`followDistance`: more bytes are on the wire, not in memory, the farther the host).
-    var memory = AsyncLimiter(Int(InFlight.streamMemory(roundTrip: nil)))
+    var memory: AsyncLimiter
     /// Whether `memory` grows with the round trip (`followDistance`): when the number of downloads
     /// is not fixed. The fetcher grows it with each batch answer, and the segments of a large
     /// object as they complete, up to one object's segments (`InFlight.segmentMemory`): a lone
@@ -62,6 +62,20 @@ struct ObjectDownloader: Sendable {
     /// budget, six segments of 4 MiB, however far the host (1 GiB at 200 ms and 40 MB/s per
     /// connection took 13.3 s; with its ten, 9.2 s).
     var memoryFollowsDistance = false
+
+    init(store: ObjectStore, http: HTTPClient, endpoint: URL, scope: CredentialScope?, maximumSegment: Int64,
+         retry: RetryPolicy, space: SpaceGuard, logger: Logger,
+         memory: AsyncLimiter = AsyncLimiter(Int(InFlight.streamMemory(roundTrip: nil)))) {
+        self.store = store
+        self.http = http
+        self.endpoint = endpoint
+        self.scope = scope
+        self.maximumSegment = maximumSegment
+        self.retry = retry
+        self.space = space
+        self.logger = logger
+        self.memory = memory
+    }
 
     /// Raises `memory` to what `roundTrip` to the storage host calls for (`InFlight.streamMemory`),
     /// at most `cap`, when it follows the distance (`memoryFollowsDistance`).

@@ -39,7 +39,7 @@ extension GitClient {
             let remote = try RemoteURL(ShortNames.expand(url))
             let reading = try CredentialResolution(url: remote, client: self, purpose: .read, secrets: secrets).credential
             let writing = try CredentialResolution(url: remote, client: self, purpose: .write, secrets: secrets).credential
-            let http = HTTPClient(idleTimeout: timeouts.idle)
+            let http = try transferPool().http
             func ask(_ service: String, with credential: Credential?) async throws -> HTTPClient.Response {
                 var request = URLRequest(url: URL(string: remote.string + "/info/refs?service=\(service)")!)
                 request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
@@ -50,6 +50,7 @@ extension GitClient {
                     switch failure {
                     case .timeout: throw MSGitError(.timeout, "'\(remote)' did not answer in time")
                     case .cancelled: throw MSGitError.cancelled()
+                    case .shutDown: throw ClientResources.shutDownError
                     case .insecureRedirect(let from, let to): throw MSGitError(.invalidArgument, "refused a redirect from \(from) to \(to)")
                     case .transport(let message), .local(let message), .tooLarge(let message):
                         throw MSGitError(.network, "cannot reach '\(remote)': \(message)")

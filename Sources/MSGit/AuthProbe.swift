@@ -10,13 +10,13 @@ import HTTP
 enum AuthProbe {
     struct Answer { var status: Int; var body: String }
 
-    static func ask(_ url: RemoteURL, credential: Credential?, timeout: Duration) async -> Answer? {
+    static func ask(_ url: RemoteURL, credential: Credential?, through http: HTTPClient) async -> Answer? {
         let probeURL = URL(string: url.string + "/info/refs?service=git-upload-pack")!
         var request = URLRequest(url: probeURL)
         request.setValue(GitClient.gitUserAgent, forHTTPHeaderField: "User-Agent")
         // Only to the repository's origin; the client drops it on a redirect elsewhere.
         credential?.scope(for: url.origin).authorize(&request)
-        guard let response = try? await HTTPClient(idleTimeout: timeout).send(request, limit: 64 << 10, truncating: true) else { return nil }
+        guard let response = try? await http.send(request, limit: 64 << 10, truncating: true) else { return nil }
         let text = String(decoding: response.body.prefix(400), as: UTF8.self)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         return Answer(status: response.status, body: firstLine.trimmingCharacters(in: .whitespaces))

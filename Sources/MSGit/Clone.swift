@@ -74,6 +74,7 @@ extension GitClient {
                              hint: "give the directory: msgit clone <url> <directory>")
         }
         let destination = directory ?? URL(fileURLWithPath: name, isDirectory: true)
+        let operation = try makeOperation()
         let created: Destination
         do {
             created = try Destination.prepare(destination, for: remoteURL, bare: options.bare)
@@ -87,7 +88,6 @@ extension GitClient {
             logger.info("\(destination.path) holds a clone of \(remoteURL) that was stopped before it ended: starting over, keeping its LFS objects")
         }
         let reporter = ProgressReporter(progress)
-        let operation = makeOperation()
         // The LFS pass starts with the checkout: its batch requests and first downloads go ahead
         // while the pointer files are written, and it places files once they all are.
         let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,

@@ -38,7 +38,7 @@ extension GitClient {
     func runFetch(_ setup: RemoteSetup, directory: URL, remote: String, reporter: ProgressReporter) async throws
         -> FetchOutcome
     {
-        let operation = makeOperation()
+        let operation = try makeOperation()
         let authenticator = Authenticator(remote: setup.url, credential: setup.resolution.credential)
         let logger = self.logger
         logger.info("fetching \(setup.url) into \(directory.path)")

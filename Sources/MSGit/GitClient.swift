@@ -1,10 +1,11 @@
 import Foundation
 import GitCore
 import HTTP
+import LFS
 import Logging
 
 /// Network time limits for git and LFS traffic.
-public struct Timeouts: Sendable, Equatable {
+public struct Timeouts: Sendable, Hashable {
     /// Establishing a TCP connection.
     public var connect: Duration
     /// The longest a connection may go without sending or receiving a byte.
@@ -18,9 +19,13 @@ public struct Timeouts: Sendable, Equatable {
 
 /// The entry point of the library: clone, fetch and push over smart HTTP(S), in process.
 ///
-/// A `GitClient` is a value holding configuration; it is `Sendable` and may run any number of
-/// operations at once. Each operation resolves its credential once, sends the token only to the
-/// repository's origin, runs libgit2 on a thread of its own, and is cancelled with its task.
+/// A `GitClient` holds configuration and the connections of its operations; it is `Sendable` and
+/// may run any number of operations at once, and a service should make one and keep it: its LFS
+/// transfers share one pool of HTTP connections (reused from one operation to the next, with
+/// per-host limits that hold across all of them) and one budget of memory. Copies share them too.
+/// Each operation resolves its credential once, sends the token only to the repository's origin,
+/// runs libgit2 on a thread of its own, and is cancelled with its task (its requests only).
+/// `shutdown()` ends everything the client runs.
 public struct GitClient: Sendable {
     /// Where the token for reading comes from; also for writing when `writeCredentials` has none.
     /// Default: `StandardCredentials()`, the command line's order (MSGIT_TOKEN, ModelScope's saved
@@ -34,6 +39,8 @@ public struct GitClient: Sendable {
     public var username: String?
     public var timeouts: Timeouts
     public var logger: Logger
+    /// Connections, memory budget and running operations, shared by every copy of this client.
+    let resources: ClientResources
 
     public init(credentials: any CredentialProvider = StandardCredentials(),
                 writeCredentials: (any CredentialProvider)? = StandardWriteCredentials(), username: String? = nil,
@@ -44,6 +51,19 @@ public struct GitClient: Sendable {
         self.username = username
         self.timeouts = timeouts
         self.logger = logger
+        resources = ClientResources()
+    }
+
+    /// Cancels every operation this client (or a copy of it) runs, closes its connections, and
+    /// refuses new operations (`.cancelled`), as AsyncHTTPClient's `shutdown()` ends a client. Call
+    /// it when the service stops; operations under way throw `.cancelled`.
+    public func shutdown() {
+        resources.shutdown()
+    }
+
+    /// The LFS transfer pool of this client's timeouts.
+    func transferPool() throws(MSGitError) -> TransferPool {
+        try resources.pool(for: timeouts)
     }
 
     /// The User-Agent of git smart HTTP requests, libgit2's and msgit's own (see `UserAgent`).
@@ -54,8 +74,9 @@ public struct GitClient: Sendable {
         GitCore.setUserAgent(UserAgent.libgit2Product(libgit2Version: GitCore.libgit2Version))
     }()
 
-    func makeOperation() -> GitOperation {
-        GitOperation(connectTimeout: timeouts.connect, idleTimeout: timeouts.idle)
+    /// A git operation of this client: its timeouts, and cancelled by `shutdown()`.
+    func makeOperation() throws(MSGitError) -> GitOperation {
+        try resources.operation(timeouts)
     }
 
     /// Turns any error of an operation on `url` into an `MSGitError`. Authentication failures are
@@ -66,7 +87,8 @@ public struct GitClient: Sendable {
         guard let url, failure.kind == .authenticationRejected || failure.kind == .authenticationRequired else {
             return failure
         }
-        guard let answer = await AuthProbe.ask(url, credential: credential, timeout: min(timeouts.idle, .seconds(30))) else {
+        guard let pool = try? transferPool(),
+              let answer = await AuthProbe.ask(url, credential: credential, through: pool.http) else {
             return failure
         }
         switch answer.status {

@@ -147,7 +147,7 @@ struct LFSPass: Sendable {
 
         let byOID = Dictionary(grouping: pending, by: \.pointer.oid)
         let written = Mutex<(paths: [String], failures: [LFSFailure])>(([], []))
-        let http = InFlight.client(idleTimeout: client.timeouts.idle, jobs: options.jobs.map { max($0, 2) })
+        let pool = try client.transferPool()
         var fetchOptions = Fetcher.Options()
         fetchOptions.jobs = options.jobs
         fetchOptions.segmentSize = options.segmentSize
@@ -158,7 +158,7 @@ struct LFSPass: Sendable {
         if !options.link, !workTree.clonesFromStore() {
             fetchOptions.makesCopies = true
         }
-        let fetcher = Fetcher(endpoint: endpoint, scope: lfsScope(for: endpoint), store: store, http: http,
+        let fetcher = Fetcher(endpoint: endpoint, scope: lfsScope(for: endpoint), store: store, pool: pool,
                               options: fetchOptions, logger: client.logger)
         client.logger.info("LFS: \(pending.count) files to resolve from \(endpoint.absoluteString)")
         let reporter = self.reporter

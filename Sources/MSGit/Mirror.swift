@@ -42,12 +42,11 @@ extension GitClient {
     /// the next, and its per-host limit holds for them all.
     public func mirror(_ entries: [String], into root: URL, jobs: Int = 4, options: MirrorOptions = MirrorOptions(),
                        report: (@Sendable (MirrorResult) -> Void)? = nil) async -> [MirrorResult] {
-        let http = InFlight.client(idleTimeout: timeouts.idle, jobs: options.lfsJobs)
         return await withTaskGroup(of: MirrorResult.self) { group in
             var pending = entries[...]
             func addNext() {
                 guard let entry = pending.popFirst() else { return }
-                group.addTask { await self.mirror(entry, into: root, options: options, http: http) }
+                group.addTask { await self.mirror(entry, into: root, options: options) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
             var results: [MirrorResult] = []
@@ -64,11 +63,6 @@ extension GitClient {
     /// them (deleted ones pruned), then its LFS objects, then, if asked, a push elsewhere. Never
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
-        await mirror(entry, into: root, options: options,
-                     http: InFlight.client(idleTimeout: timeouts.idle, jobs: options.lfsJobs))
-    }
-
-    func mirror(_ entry: String, into root: URL, options: MirrorOptions, http: HTTPClient) async -> MirrorResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -94,7 +88,7 @@ extension GitClient {
             }
             defer { lock.release() }
 
-            let fetching = makeOperation()
+            let fetching = try makeOperation()
             let fetched = try await fetching.run { try job.fetch(in: parent, operation: fetching) }
             result.refsChanged = fetched.changed
 
@@ -111,7 +105,7 @@ extension GitClient {
                                           scope: lfsScope(for: endpoint, remoteURL: url, credential: credential,
                                                           secrets: secrets),
                                           store: ObjectStore(gitDirectory: path),
-                                          http: http,
+                                          pool: try transferPool(),
                                           options: fetchOptions, logger: logger)
                     let fetchReport = try await fetcher.fetch(plan.pointers.map(\.pointer))
                     result.lfsObjects = fetchReport.downloaded

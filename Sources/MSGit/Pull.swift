@@ -44,7 +44,7 @@ extension GitClient {
             setup = loaded
             let fetched = try await runFetch(loaded, directory: directory, remote: upstream.remote, reporter: reporter)
 
-            let operation = makeOperation()
+            let operation = try makeOperation()
             let (moved, plan) = try await operation.run { () -> (Moved, LFSPass.Plan?) in
                 let repository = try RemoteSetup.openRepository(directory)
                 let moved = try upstream.fastForward(repository, recordLFS: options.enabled, reporter: reporter)

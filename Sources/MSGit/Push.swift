@@ -43,12 +43,12 @@ extension GitClient {
             let authenticator = Authenticator(remote: loaded.url, credential: loaded.resolution.credential)
             let job = PushJob(directory: directory, remote: remote, isAnonymous: loaded.isAnonymous, url: loaded.url,
                               requested: refspecs, authenticator: authenticator, reporter: reporter, logger: logger)
-            let planning = makeOperation()
+            let planning = try makeOperation()
             let plan = try await planning.run { try job.plan(operation: planning) }
             let lfs = try await uploadLFS(plan.lfsItems, endpoint: plan.lfsEndpoint, remoteURL: loaded.url,
                                           credential: loaded.resolution.credential, ref: plan.specs.first?.destination,
                                           secrets: secrets, reporter: reporter)
-            let sending = makeOperation()
+            let sending = try makeOperation()
             var result = try await sending.run { try job.send(plan, operation: sending) }
             result.lfsUploadedObjects = lfs.uploaded
             result.lfsUploadedBytes = lfs.uploadedBytes
@@ -65,7 +65,7 @@ extension GitClient {
                    secrets: SecretScope, reporter: ProgressReporter) async throws -> UploadReport {
         guard !items.isEmpty else { return UploadReport() }
         guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
-        let http = InFlight.client(idleTimeout: timeouts.idle, jobs: nil)
+        let http = try transferPool().http
         let uploader = Uploader(endpoint: endpoint, scope: lfsScope(for: endpoint, remoteURL: remoteURL,
                                                                    credential: credential, secrets: secrets),
                                 http: http, logger: logger)

@@ -71,7 +71,7 @@ extension GitClient {
                                 reporter: reporter, logger: logger)
 
             // 1. The branch as it is on the hub, and its .gitattributes.
-            let fetching = makeOperation()
+            let fetching = try makeOperation()
             let base = try await fetching.run { try job.fetchBase(operation: fetching) }
 
             // 2. Which files go to LFS; hash those (off the concurrency pool).
@@ -109,7 +109,7 @@ extension GitClient {
             }
             let message = options.message ?? (options.pathInRepo.isEmpty ? "Upload folder using msgit"
                 : "Upload \(options.pathInRepo) using msgit")
-            let committing = makeOperation()
+            let committing = try makeOperation()
             let finalFiles = commitFiles
             let commit = try await committing.run { try job.commit(finalFiles, on: base, message: message) }
 
@@ -118,7 +118,7 @@ extension GitClient {
             let lfs = try await uploadLFS(items, endpoint: Endpoint.resolve(remoteURL: remote.string), remoteURL: remote,
                                           credential: credential, ref: "refs/heads/\(base.branch)", secrets: secrets,
                                           reporter: reporter)
-            let pushing = makeOperation()
+            let pushing = try makeOperation()
             try await pushing.run { try job.push(commit, branch: base.branch, operation: pushing) }
             reporter.finish { $0.phase = .done }
             logger.info("uploaded \(files.count) files (\(lfsFiles.count) in LFS) to \(remote) \(base.branch) as \(commit.hex)")

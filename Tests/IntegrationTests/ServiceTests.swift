@@ -66,3 +66,64 @@ import Testing
         }
     }
 }
+
+extension ServiceTests {
+    /// Twenty clones at once with one client: their LFS downloads from one storage host share the
+    /// client's per-host limit (64), where each operation's own client had allowed 8-64 each.
+    @Test func operationsAtOnceShareTheClientsConnectionsToAHost() async throws {
+        let fault = FaultServer.shared
+        let tag = "shared-\(UUID().uuidString.prefix(8))"
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/delayed100-\(tag)/x.git/info/lfs", small: 12)
+        let client = GitClient(credentials: .token(hub.token), writeCredentials: nil)
+        let base = Paths.scratch("shared")
+        let mark = fault.logSize
+        let results = try await withThrowingTaskGroup(of: CloneResult.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    try await client.clone(repo.url, into: URL(fileURLWithPath: base + "/repo-\(i)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // The delayed host serves content that is not the objects': every file fails, after its
+        // download reached the host.
+        #expect(results.count == 20 && results.allSatisfy { $0.lfs.failures.count == 13 })
+        let downloads = fault.requests(since: mark).filter { $0.path.contains("/delayed/\(tag)/") }
+        let peak = downloads.compactMap(\.inflight).max() ?? 0
+        #expect(downloads.count >= 20 * 13, "\(downloads.count) downloads")
+        #expect(peak > 8, "more than one operation's first 8 at once: \(peak)")
+        #expect(peak <= 64, "no more at once than the client allows one host: \(peak)")
+    }
+
+    @Test func shutdownEndsWhatTheClientRunsAndRefusesMore() async throws {
+        let fault = FaultServer.shared
+        let client = GitClient(credentials: .token(hub.token), writeCredentials: nil)
+        let base = Paths.scratch("shutdown")
+        let stalled = Task {
+            try await client.clone("\(fault.url)/stall/ns/shutdown.git", into: URL(fileURLWithPath: base + "/stalled"))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        client.shutdown()
+        do {
+            _ = try await stalled.value
+            Issue.record("a clone under way at shutdown succeeded")
+        } catch let error as MSGitError {
+            #expect(error.kind == .cancelled, "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: base + "/stalled"), "it cleaned up")
+        let fixture = try Fixtures.standard("after-shutdown")
+        do {
+            _ = try await client.clone(fixture.url, into: URL(fileURLWithPath: base + "/after"))
+            Issue.record("a clone after shutdown ran")
+        } catch {
+            #expect(error.kind == .cancelled && error.message.contains("shut down"), "\(error)")
+        }
+        // A copy shares the client's resources; a new client does not.
+        var copy = client
+        copy.timeouts = Timeouts(connect: .seconds(5), idle: .seconds(5))
+        await #expect(throws: MSGitError.self) { _ = try await copy.clone(fixture.url, into: URL(fileURLWithPath: base + "/copy")) }
+        let fresh = GitClient(credentials: .token(hub.token), writeCredentials: nil)
+        let cloned = try await fresh.clone(fixture.url, into: URL(fileURLWithPath: base + "/fresh"))
+        #expect(cloned.head != nil)
+    }
+}
