@@ -86,7 +86,10 @@ public struct Fetcher: Sendable {
     /// which is removed after it returns. For downloaded objects it runs in the download's own
     /// task, so calls for different objects may overlap: the loop that starts downloads does not
     /// wait for one file to be placed before it starts the next download.
-    public func fetch(_ pointers: [Pointer], progress: (@Sendable (LFSProgress) -> Void)? = nil,
+    ///
+    /// `meter` gets the totals and each object's bytes and outcome, for the progress snapshot and
+    /// the events of its files (default: one that only counts).
+    public func fetch(_ pointers: [Pointer], meter: TransferMeter = TransferMeter(.download),
                       objectDone: (@Sendable (Pointer, _ copy: URL?) async -> Void)? = nil) async throws -> FetchReport {
         var unique: [String: Pointer] = [:]
         for pointer in pointers { unique[pointer.oid] = pointer }
@@ -95,22 +98,25 @@ public struct Fetcher: Sendable {
         for pointer in unique.values.sorted(by: { $0.oid < $1.oid }) {
             if store.contains(pointer) {
                 report.alreadyPresent += 1
+                meter.skipped(pointer)
                 await objectDone?(pointer, nil)
             } else if let shared = options.sharedStore, shared.contains(pointer) {
                 do {
                     try store.adopt(pointer, from: shared)
                     report.fromSharedStore += 1
+                    meter.skipped(pointer)
                     await objectDone?(pointer, nil)
                 } catch {
                     report.failures[pointer.oid] = "\(error)"
+                    meter.fileFailed(pointer, reason: "\(error)")
                 }
             } else {
                 missing.append(pointer)
             }
         }
         store.pruneScratch()
-        let tracker = ProgressTracker(files: missing.count, bytes: missing.map(\.size).saturatingSum(), sink: progress)
-        tracker.send()
+        let tracker = meter
+        tracker.begin(missing)
         guard !missing.isEmpty else { return report }
         logger.info("LFS: \(missing.count) objects to download, \(report.alreadyPresent) already here")
 
@@ -178,10 +184,10 @@ public struct Fetcher: Sendable {
                     for (pointer, answer) in zip(chunk, answers) {
                         if let error = answer.error {
                             report.failures[pointer.oid] = Self.describe(error)
-                            tracker.fileFailed(pointer)
+                            tracker.fileFailed(pointer, reason: Self.describe(error))
                         } else if answer.actions?["download"] == nil {
                             report.failures[pointer.oid] = "the LFS server gave no download action"
-                            tracker.fileFailed(pointer)
+                            tracker.fileFailed(pointer, reason: "the LFS server gave no download action")
                         } else {
                             queue.append((pointer, answer))
                         }
@@ -207,7 +213,7 @@ public struct Fetcher: Sendable {
 
     /// One object downloaded (`download`), linked into this repository's store from a shared one,
     /// and handed to `objectDone`.
-    private func downloadAndHandOver(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker,
+    private func downloadAndHandOver(_ pointer: Pointer, _ answer: BatchObject, tracker: TransferMeter,
                                      objectDone: (@Sendable (Pointer, _ copy: URL?) async -> Void)?) async
         -> Result<Void, LFSError>
     {
@@ -229,7 +235,7 @@ public struct Fetcher: Sendable {
     /// One object, asking the batch API again for a fresh action when the one in hand expired
     /// before it could start, or once when the storage host refuses it (401 or 403: a presigned
     /// link that expired in flight, or whose expiry the server did not state).
-    private func download(_ pointer: Pointer, _ answer: BatchObject, tracker: ProgressTracker) async
+    private func download(_ pointer: Pointer, _ answer: BatchObject, tracker: TransferMeter) async
         -> Result<URL?, LFSError>
     {
         do {
@@ -242,20 +248,22 @@ public struct Fetcher: Sendable {
             }
             let copy: URL?
             do {
-                copy = try await downloader.download(pointer, action: action) { tracker.bytes($0) }
+                copy = try await downloader.download(pointer, action: action) { tracker.bytes(pointer, $0) }
             } catch let error as LFSError where error.kind == .authentication {
                 logger.info("LFS: \(error.message); asking the LFS server for a new link to \(pointer.oid.prefix(12))")
-                copy = try await downloader.download(pointer, action: try await freshAction(for: pointer)) { tracker.bytes($0) }
+                copy = try await downloader.download(pointer, action: try await freshAction(for: pointer)) {
+                    tracker.bytes(pointer, $0)
+                }
             }
             tracker.fileDone(pointer)
             return .success(copy)
         } catch let error as LFSError {
-            tracker.fileFailed(pointer)
+            if error.kind != .cancelled { tracker.fileFailed(pointer, reason: error.message) }
             return .failure(error)
         } catch is CancellationError {
             return .failure(LFSError(.cancelled, "cancelled"))
         } catch {
-            tracker.fileFailed(pointer)
+            tracker.fileFailed(pointer, reason: "\(error)")
             return .failure(LFSError(.io, "\(error)"))
         }
     }

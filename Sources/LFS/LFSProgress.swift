@@ -10,35 +10,94 @@ public struct LFSProgress: Sendable, Equatable {
     public init() {}
 }
 
-/// Counts files and bytes across concurrent downloads and forwards the totals.
-final class ProgressTracker: Sendable {
-    private let state: Mutex<LFSProgress>
+/// Counts a run of transfers, in all (`LFSProgress`, the snapshot) and per file (`LFSEvent`s, told
+/// to every path of an object), as git-lfs's `tq.Meter` does per name. Objects are what move;
+/// files are what the events name.
+public final class TransferMeter: Sendable {
+    private struct State {
+        var progress = LFSProgress()
+        /// oid -> bytes of it moved so far (at most its size: a retry does not count twice).
+        var done: [String: Int64] = [:]
+    }
+    private let state = Mutex(State())
     private let sink: (@Sendable (LFSProgress) -> Void)?
+    private let events: LFSEvents?
+    /// oid -> the paths its events name.
+    private let paths: [String: [String]]
+    public let direction: LFSEvent.Direction
+    /// Whether an object in place (in the store, on the server) is its files' `done`; a pass that
+    /// puts the files in a work tree tells `queued`, `skipped` and `done` itself, as it sees the
+    /// files.
+    private let objectIsDone: Bool
 
-    init(files: Int, bytes: Int64, sink: (@Sendable (LFSProgress) -> Void)?) {
-        var initial = LFSProgress()
-        initial.filesTotal = files
-        initial.bytesTotal = bytes
-        state = Mutex(initial)
-        self.sink = sink
+    public init(_ direction: LFSEvent.Direction, paths: [String: [String]] = [:], objectIsDone: Bool = true,
+                events: LFSEvents? = nil, progress: (@Sendable (LFSProgress) -> Void)? = nil) {
+        self.direction = direction
+        self.paths = paths
+        self.objectIsDone = objectIsDone
+        self.events = events
+        sink = progress
     }
 
-    func send() { sink?(state.withLock { $0 }) }
+    /// The objects to move: their files are queued, and the totals sent.
+    func begin(_ pointers: [Pointer]) {
+        let snapshot = state.withLock { s -> LFSProgress in
+            s.progress.filesTotal += pointers.count
+            s.progress.bytesTotal = s.progress.bytesTotal.saturatingAdd(pointers.map(\.size).saturatingSum())
+            return s.progress
+        }
+        if objectIsDone {
+            for pointer in pointers { tell(pointer, .queued(oid: pointer.oid, size: pointer.size)) }
+        }
+        sink?(snapshot)
+    }
 
-    func bytes(_ delta: Int64) {
-        sink?(state.withLock { $0.bytesDone = $0.bytesDone.saturatingAdd(delta); return $0 })
+    func bytes(_ pointer: Pointer, _ delta: Int64) {
+        let (snapshot, done) = state.withLock { s -> (LFSProgress, Int64) in
+            let before = s.done[pointer.oid, default: 0]
+            let after = min(pointer.size, before.saturatingAdd(delta))
+            s.done[pointer.oid] = after
+            s.progress.bytesDone = s.progress.bytesDone.saturatingAdd(after - before)
+            return (s.progress, after)
+        }
+        sink?(snapshot)
+        tell(pointer, .bytes(done: done, total: pointer.size))
     }
 
     func fileDone(_ pointer: Pointer) {
-        sink?(state.withLock { $0.filesDone += 1; return $0 })
+        let snapshot = state.withLock { s -> LFSProgress in
+            s.progress.filesDone += 1
+            return s.progress
+        }
+        sink?(snapshot)
+        if objectIsDone { tell(pointer, .done) }
     }
 
-    /// A failed file leaves the totals, so "done of total" can still reach the end.
-    func fileFailed(_ pointer: Pointer) {
-        sink?(state.withLock {
-            $0.filesTotal -= 1
-            $0.bytesTotal = max(0, $0.bytesTotal.saturatingSubtract(pointer.size))
-            return $0
-        })
+    /// A failed object leaves the totals, so "done of total" can still reach the end.
+    func fileFailed(_ pointer: Pointer, reason: String) {
+        let snapshot = state.withLock { s -> LFSProgress in
+            s.progress.filesTotal -= 1
+            let moved = s.done[pointer.oid, default: 0]
+            s.progress.bytesTotal = max(0, s.progress.bytesTotal.saturatingSubtract(pointer.size))
+            s.progress.bytesDone = max(0, s.progress.bytesDone.saturatingSubtract(moved))
+            return s.progress
+        }
+        sink?(snapshot)
+        tell(pointer, .failed(reason: reason))
+    }
+
+    /// Objects that need no transfer (in the store already, on the server already).
+    func skipped(_ pointer: Pointer) {
+        if objectIsDone { tell(pointer, .skipped(.present)) }
+    }
+
+    /// An event of one file (`path`), for a caller that acts on files itself (places them).
+    public func tell(_ path: String, _ kind: LFSEvent.Kind) {
+        events?.emit(LFSEvent(direction, path, kind))
+    }
+
+    private func tell(_ pointer: Pointer, _ kind: LFSEvent.Kind) {
+        guard let events else { return }
+        for path in paths[pointer.oid] ?? [] { events.emit(LFSEvent(direction, path, kind)) }
     }
 }

@@ -53,8 +53,12 @@ public struct Uploader: Sendable {
         self.logger = logger
     }
 
-    public func upload(_ items: [UploadItem], ref: String? = nil,
-                       progress: (@Sendable (LFSProgress) -> Void)? = nil) async throws -> UploadReport {
+    /// `events`, when given, hears of every path of `items`: queued, bytes, done (or skipped when
+    /// the server has the object, failed when it refused it).
+    public func upload(_ items: [UploadItem], ref: String? = nil, progress: (@Sendable (LFSProgress) -> Void)? = nil,
+                       events: LFSEvents? = nil) async throws -> UploadReport {
+        let tracker = TransferMeter(.upload, paths: Dictionary(grouping: items, by: \.pointer.oid).mapValues { $0.map(\.path) },
+                                    events: events, progress: progress)
         var unique: [String: UploadItem] = [:]
         for item in items where unique[item.pointer.oid] == nil || unique[item.pointer.oid]?.source == nil {
             unique[item.pointer.oid] = item
@@ -66,11 +70,13 @@ public struct Uploader: Sendable {
         var work: [(UploadItem, BatchObject)] = []
         for (item, answer) in zip(ordered, answers) {
             if let error = answer.error {
+                tracker.fileFailed(item.pointer, reason: Fetcher.describe(error))
                 throw LFSError(.server, "\(item.path): the LFS server refused the upload of \(item.pointer.oid.prefix(12)) "
                     + "(\(Fetcher.describe(error)))")
             }
             guard answer.actions?["upload"] != nil else {
                 report.alreadyOnServer += 1
+                tracker.skipped(item.pointer)
                 continue
             }
             guard let source = item.source else {
@@ -83,8 +89,7 @@ public struct Uploader: Sendable {
             try await Self.checkLinked(item, source: source)
             work.append((item, answer))
         }
-        let tracker = ProgressTracker(files: work.count, bytes: work.map(\.0.pointer.size).saturatingSum(), sink: progress)
-        tracker.send()
+        tracker.begin(work.map(\.0.pointer))
         // One failed upload does not cancel the others: FoundationNetworking can crash the process
         // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
         // first failure is thrown once the uploads under way have ended, and no new one starts.
@@ -109,6 +114,7 @@ public struct Uploader: Sendable {
                         tracker.fileDone(item.pointer)
                         return .success(item.pointer.size)
                     } catch {
+                        tracker.fileFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
                         return .failure(error)
                     }
                 }
@@ -144,7 +150,7 @@ public struct Uploader: Sendable {
         }
     }
 
-    private func transfer(_ item: UploadItem, _ answer: BatchObject, tracker: ProgressTracker) async throws {
+    private func transfer(_ item: UploadItem, _ answer: BatchObject, tracker: TransferMeter) async throws {
         var answer = answer
         if answer.action("upload") == nil {  // expired while others went first
             answer = try await batch.batch(.upload, [item.pointer]).first ?? answer
@@ -160,7 +166,7 @@ public struct Uploader: Sendable {
         request.setValue(String(item.pointer.size), forHTTPHeaderField: "Content-Length")
         let host = request.url?.redactedForRedirect ?? "?"
         let response = try await retry.exchange("upload of \(item.path) to \(host)", logger: logger) {
-            let counter = ProgressCounter { tracker.bytes($0) }
+            let counter = ProgressCounter { tracker.bytes(item.pointer, $0) }
             let response = try await http.upload(request, fromFile: source) { counter.report(total: $0) }
             counter.report(total: item.pointer.size)
             return response

@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 
 public struct CheckoutResult: Sendable {
     /// The branch checked out (short name); nil when HEAD is detached (a tag or a commit).
@@ -27,9 +28,15 @@ extension GitClient {
     /// Local changes the switch would overwrite, and untracked files in its way, stop it before
     /// anything is written (`.localChanges`); other changes are carried along, as git does.
     public func checkout(_ revision: String?, in directory: URL, createBranch: String? = nil, remote: String = "origin",
-                         lfs options: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil)
-        async throws(MSGitError) -> CheckoutResult
-    {
+                         lfs options: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CheckoutResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performCheckout(revision, in: directory, createBranch: createBranch, remote: remote, lfs: options, progress: progress, events: events)
+        }
+    }
+
+    private func performCheckout(_ revision: String?, in directory: URL, createBranch: String? = nil, remote: String = "origin",
+                         lfs options: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> CheckoutResult {
         let start = ContinuousClock.now
         let reporter = ProgressReporter(progress)
         do {
@@ -46,7 +53,7 @@ extension GitClient {
             }
             var summary = LFSSummary()
             if let plan {
-                summary = try await resolveLFS(plan, directory: directory, remote: remote, options: options,
+                summary = try await resolveLFS(plan, directory: directory, remote: remote, options: options, events: events,
                                                reporter: reporter)
             }
             reporter.finish { $0.phase = .done }
@@ -58,14 +65,14 @@ extension GitClient {
     }
 
     /// The LFS pass of a checkout: credentials only now that there is something to download.
-    private func resolveLFS(_ plan: LFSPass.Plan, directory: URL, remote: String, options: LFSOptions,
+    private func resolveLFS(_ plan: LFSPass.Plan, directory: URL, remote: String, options: LFSOptions, events: LFSEvents?,
                             reporter: ProgressReporter) async throws -> LFSSummary {
         let secrets = SecretScope()
         defer { secrets.end() }
         let setup = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
         let root = try await GitOperation().run { try RemoteSetup.openRepository(directory).workingDirectory ?? directory }
         let pass = LFSPass(client: self, directory: root, remoteName: remote, remoteURL: setup.url,
-                           credential: setup.resolution.credential, secrets: secrets, options: options, reporter: reporter)
+                           credential: setup.resolution.credential, secrets: secrets, options: options, reporter: reporter, events: events)
         let (summary, resolved) = try await pass.run(plan)
         try await pass.settle(resolved, gitDirectory: plan.gitDirectory)
         return summary

@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 import PathSafety
 
 public struct CloneOptions: Sendable {
@@ -54,7 +55,15 @@ extension GitClient {
     /// The directory must not exist or be empty; on failure or cancellation msgit removes what it
     /// made, as git does. The remote URL written to the configuration never holds userinfo.
     public func clone(_ url: String, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
-                      progress: ProgressHandler? = nil) async throws(MSGitError) -> CloneResult {
+                      progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CloneResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performClone(url, into: directory, options: options, progress: progress, events: events)
+        }
+    }
+
+    private func performClone(_ url: String, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
+                      progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> CloneResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -91,7 +100,7 @@ extension GitClient {
         // The LFS pass starts with the checkout: its batch requests and first downloads go ahead
         // while the pointer files are written, and it places files once they all are.
         let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
-                           credential: resolution.credential, secrets: secrets, options: options.lfs, reporter: reporter)
+                           credential: resolution.credential, secrets: secrets, options: options.lfs, reporter: reporter, events: events)
         let lfs = EarlyLFSPass()
         let job = CloneJob(url: remoteURL, directory: destination, options: options,
                            authenticator: Authenticator(remote: remoteURL, credential: resolution.credential),

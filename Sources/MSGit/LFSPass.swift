@@ -15,11 +15,15 @@ struct LFSPass: Sendable {
     let secrets: SecretScope
     let options: LFSOptions
     let reporter: ProgressReporter
+    /// Where the events of each file go, if anywhere.
+    var events: LFSEvents?
 
     /// The LFS files of HEAD and the endpoint, read with libgit2 (on the operation's thread).
     struct Plan: Sendable {
         var files: [LFSFile]
-        var excluded: Int
+        /// The LFS files the include/exclude patterns leave out.
+        var excludedPaths: [String]
+        var excluded: Int { excludedPaths.count }
         var endpoint: URL?
         var gitDirectory: URL
         /// The shared object store, if the options or the repository's `lfs.storage` name one.
@@ -39,7 +43,7 @@ struct LFSPass: Sendable {
                      only: Set<String>? = nil, beforeCheckout: Bool = false) throws -> Plan {
         let filter = pathFilter(options, repository: repository)
         var files: [LFSFile] = []
-        var excluded = 0
+        var excluded: [String] = []
         if let head = repository.commit(for: "HEAD"), only?.isEmpty != true {
             let attributesFrom = beforeCheckout ? head : nil
             try repository.walkFiles(ofCommit: head, contentLimit: Pointer.maximumFileSize - 1) { blob, content in
@@ -48,7 +52,7 @@ struct LFSPass: Sendable {
                 if filter.allows(blob.path) {
                     files.append(LFSFile(path: blob.path, pointer: pointer))
                 } else {
-                    excluded += 1
+                    excluded.append(blob.path)
                 }
             }
         }
@@ -63,7 +67,7 @@ struct LFSPass: Sendable {
                 unrefreshed.insert(file.path)
             }
         }
-        return Plan(files: files, excluded: excluded,
+        return Plan(files: files, excludedPaths: excluded,
                     endpoint: endpoint(repository: repository, remoteName: remoteName, remoteURL: remoteURL),
                     gitDirectory: repository.gitDirectory, sharedStorage: sharedStorage(options, repository: repository),
                     unrefreshed: unrefreshed)
@@ -113,6 +117,11 @@ struct LFSPass: Sendable {
         var summary = LFSSummary()
         summary.files = plan.files.count
         summary.filesExcluded = plan.excluded
+        // The events name files; the meter tells every file of an object its bytes and failure,
+        // and the pass tells the rest (queued, skipped, placed, failures of its own).
+        let meter = TransferMeter(.download, paths: Dictionary(grouping: plan.files, by: \.pointer.oid).mapValues { $0.map(\.path) },
+                                  objectIsDone: false, events: events, progress: reporter.updateLFS)
+        for path in plan.excludedPaths { meter.tell(path, .skipped(.excluded)) }
         let store = ObjectStore(gitDirectory: plan.gitDirectory)
         let workTree = WorkTree(root: directory, store: store, placement: options.link ? .hardLink : .copy)
         var pending = plan.files
@@ -123,14 +132,17 @@ struct LFSPass: Sendable {
                 case .pointer: pending.append(file)
                 case .unsafe(let reason):
                     summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
-                default: break
+                    meter.tell(file.path, .failed(reason: reason))
+                case .resolved: meter.tell(file.path, .skipped(.present))
+                case .other: break
                 }
             }
         }
         // Content behind a pointer extension needs that extension's smudge program.
         for file in pending where !file.pointer.extensions.isEmpty {
-            summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid,
-                reason: "it uses the LFS extension \(file.pointer.extensions[0].key), which msgit does not run"))
+            let reason = "it uses the LFS extension \(file.pointer.extensions[0].key), which msgit does not run"
+            summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
+            meter.tell(file.path, .failed(reason: reason))
         }
         pending.removeAll { !$0.pointer.extensions.isEmpty }
         // Content a killed pass placed without refreshing the index: verified, then refreshed.
@@ -140,8 +152,10 @@ struct LFSPass: Sendable {
             }.map(\.path)
         }
         guard !pending.isEmpty else { return (summary, verified.sorted()) }
+        for file in pending { meter.tell(file.path, .queued(oid: file.pointer.oid, size: file.pointer.size)) }
         guard let endpoint = plan.endpoint else {
             summary.failures += pending.map { LFSFailure(path: $0.path, oid: $0.pointer.oid, reason: "no LFS endpoint") }
+            for file in pending { meter.tell(file.path, .failed(reason: "no LFS endpoint")) }
             return (summary, [])
         }
 
@@ -175,8 +189,11 @@ struct LFSPass: Sendable {
                     case .pointer: return true
                     case .unsafe(let reason):
                         written.withLock { $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason)) }
+                        meter.tell(file.path, .failed(reason: reason))
                         return false
-                    default: return false
+                    default:
+                        meter.tell(file.path, .skipped(.present))
+                        return false
                     }
                 }
             }
@@ -184,10 +201,12 @@ struct LFSPass: Sendable {
                 do {
                     try workTree.materialize(file, from: index == 0 ? copy : nil)
                     written.withLock { $0.paths.append(file.path) }
+                    meter.tell(file.path, .done)
                 } catch {
                     written.withLock {
                         $0.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: "\(error)"))
                     }
+                    meter.tell(file.path, .failed(reason: "\(error)"))
                 }
             }
         }
@@ -203,7 +222,7 @@ struct LFSPass: Sendable {
         /// Set when the batch endpoint itself failed: the reason of every file not resolved by then.
         var stopped: String?
         do {
-            report = try await fetcher.fetch(pending.map(\.pointer), progress: reporter.updateLFS, objectDone: { pointer, copy in
+            report = try await fetcher.fetch(pending.map(\.pointer), meter: meter, objectDone: { pointer, copy in
                 if let checkedOut {
                     // While the checkout still writes the pointer files, the object waits without
                     // its download's place: that would leave its connection idle, and libcurl
@@ -248,6 +267,8 @@ struct LFSPass: Sendable {
         for file in pending where !settled.contains(file.path) {
             if let reason = stopped ?? report.failures[file.pointer.oid] {
                 summary.failures.append(LFSFailure(path: file.path, oid: file.pointer.oid, reason: reason))
+                // An object's own failure told its files already; a batch endpoint that failed did not.
+                if stopped != nil { meter.tell(file.path, .failed(reason: reason)) }
             }
         }
         summary.failures.sort { $0.path < $1.path }

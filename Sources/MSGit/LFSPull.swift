@@ -16,7 +16,15 @@ extension GitClient {
     /// Files that cannot be fetched stay pointers and are listed in `lfs.failures`; the call does
     /// not throw for them.
     public func lfsPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
-                        progress: ProgressHandler? = nil) async throws(MSGitError) -> LFSPullResult {
+                        progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> LFSPullResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performLFSPull(in: directory, remote: remote, options: options, progress: progress, events: events)
+        }
+    }
+
+    private func performLFSPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
+                        progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> LFSPullResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -34,7 +42,7 @@ extension GitClient {
             let reporter = ProgressReporter(progress)
             let pass = LFSPass(client: self, directory: root, remoteName: remote, remoteURL: loaded.url,
                                credential: loaded.resolution.credential, secrets: secrets, options: options,
-                               reporter: reporter)
+                               reporter: reporter, events: events)
             let (summary, resolved) = try await pass.run(plan)
             try await pass.settle(resolved, gitDirectory: plan.gitDirectory)
             reporter.finish { $0.phase = .done }

@@ -1,5 +1,6 @@
 import Foundation
 import GitCore
+import LFS
 
 public struct PullResult: Sendable {
     /// The remote's URL, without userinfo.
@@ -31,7 +32,15 @@ extension GitClient {
     /// files (`.localChanges`, git's words); nothing is changed then. Other local changes and
     /// untracked files stay.
     public func pull(in directory: URL, remote: String? = nil, branch: String? = nil, lfs options: LFSOptions = LFSOptions(),
-                     progress: ProgressHandler? = nil) async throws(MSGitError) -> PullResult {
+                     progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> PullResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performPull(in: directory, remote: remote, branch: branch, lfs: options, progress: progress, events: events)
+        }
+    }
+
+    private func performPull(in directory: URL, remote: String? = nil, branch: String? = nil, lfs options: LFSOptions = LFSOptions(),
+                     progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> PullResult {
         let start = ContinuousClock.now
         var setup: RemoteSetup?
         do {
@@ -58,7 +67,7 @@ extension GitClient {
             if let plan {
                 let pass = LFSPass(client: self, directory: moved.root, remoteName: upstream.remote, remoteURL: loaded.url,
                                    credential: loaded.resolution.credential, secrets: secrets, options: options,
-                                   reporter: reporter)
+                                   reporter: reporter, events: events)
                 let (lfs, resolved) = try await pass.run(plan)
                 try await pass.settle(resolved, gitDirectory: plan.gitDirectory)
                 summary = lfs

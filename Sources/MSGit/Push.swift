@@ -30,7 +30,15 @@ extension GitClient {
     /// libgit2 reports success. References that can be pushed are; if any was refused the call
     /// throws `.pushRejected` listing each with its reason.
     public func push(in directory: URL, remote: String = "origin", refspecs: [String] = [],
-                     progress: ProgressHandler? = nil) async throws(MSGitError) -> PushResult {
+                     progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> PushResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performPush(in: directory, remote: remote, refspecs: refspecs, progress: progress, events: events)
+        }
+    }
+
+    private func performPush(in directory: URL, remote: String = "origin", refspecs: [String] = [],
+                     progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> PushResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -47,7 +55,7 @@ extension GitClient {
             let plan = try await planning.run { try job.plan(operation: planning) }
             let lfs = try await uploadLFS(plan.lfsItems, endpoint: plan.lfsEndpoint, remoteURL: loaded.url,
                                           credential: loaded.resolution.credential, ref: plan.specs.first?.destination,
-                                          secrets: secrets, reporter: reporter)
+                                          secrets: secrets, reporter: reporter, events: events)
             let sending = try makeOperation()
             var result = try await sending.run { try job.send(plan, operation: sending) }
             result.lfsUploadedObjects = lfs.uploaded
@@ -62,7 +70,7 @@ extension GitClient {
 
     /// Uploads what `items` name to the LFS endpoint (the hub token only on the hub's origin).
     func uploadLFS(_ items: [UploadItem], endpoint: URL?, remoteURL: RemoteURL, credential: Credential?, ref: String?,
-                   secrets: SecretScope, reporter: ProgressReporter) async throws -> UploadReport {
+                   secrets: SecretScope, reporter: ProgressReporter, events: LFSEvents?) async throws -> UploadReport {
         guard !items.isEmpty else { return UploadReport() }
         guard let endpoint else { throw MSGitError(.invalidArgument, "no LFS endpoint for '\(remoteURL)'") }
         let http = try transferPool().http
@@ -70,7 +78,7 @@ extension GitClient {
                                                                    credential: credential, secrets: secrets),
                                 http: http, logger: logger)
         reporter.update { $0.phase = .lfs }
-        return try await uploader.upload(items, ref: ref, progress: reporter.updateLFS)
+        return try await uploader.upload(items, ref: ref, progress: reporter.updateLFS, events: events)
     }
 
     /// The credential for an LFS endpoint: the operation's, when its scope (the repository's

@@ -52,7 +52,15 @@ extension GitClient {
     /// are uploaded first, then the commit is pushed. If the branch moved meanwhile, the push is
     /// rejected (`.pushRejected`) and nothing is overwritten.
     public func upload(folder: URL, to url: String, options: UploadOptions = UploadOptions(),
-                       progress: ProgressHandler? = nil) async throws(MSGitError) -> UploadResult {
+                       progress: ProgressHandler? = nil,
+        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> UploadResult {
+        try await withEvents(handler) { events throws(MSGitError) in
+            try await performUpload(folder: folder, to: url, options: options, progress: progress, events: events)
+        }
+    }
+
+    private func performUpload(folder: URL, to url: String, options: UploadOptions = UploadOptions(),
+                       progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> UploadResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -117,7 +125,7 @@ extension GitClient {
             let items = zip(lfsFiles, pointers).map { UploadItem(pointer: $1, source: $0.url, path: $0.repoPath, commit: commit.hex) }
             let lfs = try await uploadLFS(items, endpoint: Endpoint.resolve(remoteURL: remote.string), remoteURL: remote,
                                           credential: credential, ref: "refs/heads/\(base.branch)", secrets: secrets,
-                                          reporter: reporter)
+                                          reporter: reporter, events: events)
             let pushing = try makeOperation()
             try await pushing.run { try job.push(commit, branch: base.branch, operation: pushing) }
             reporter.finish { $0.phase = .done }

@@ -38,8 +38,9 @@ struct CheckoutCommand: AsyncParsableCommand {
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (revision, newBranch, options, handler) = (revision, newBranch, lfs.options(enabled: !noLfs), renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("checkout", {
-            try await client.checkout(revision, in: directory, createBranch: newBranch, lfs: options, progress: handler)
+            try await client.checkout(revision, in: directory, createBranch: newBranch, lfs: options, progress: handler, events: events)
         }, fill: { report, result in
             report.directory = directory.path
             report.branch = result.branch

@@ -53,8 +53,9 @@ struct CloneCommand: AsyncParsableCommand {
         defer { renderer?.finish() }
         let options = CloneOptions(branch: branch, revision: revision, bare: bare, lfs: lfs.options(enabled: !noLfs))
         let (url, handler) = (url, renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("clone", {
-            try await client.clone(url, into: target, options: options, progress: handler)
+            try await client.clone(url, into: target, options: options, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = result.directory.path

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LFS
 import Logging
 import MSGit
 
@@ -13,6 +14,11 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(help: "Print one JSON object with the outcome on standard output (no progress).")
     var json = false
+
+    @Option(help: ArgumentHelp(
+        "Write one JSON line per LFS file event (queued, bytes, done, skipped, failed) to this file. "
+            + "GIT_LFS_PROGRESS=<file> appends git-lfs's progress lines.", valueName: "path"))
+    var lfsEvents: String?
 
     @Option(help: ArgumentHelp("Read the token from this file (first line).", valueName: "path"))
     var tokenFile: String?
@@ -70,6 +76,11 @@ struct GlobalOptions: ParsableArguments {
         let writeCredentials = StandardWriteCredentials(tokenFile: pushTokenFile.map { URL(fileURLWithPath: $0) })
         return GitClient(credentials: credentials, writeCredentials: writeCredentials, username: username,
                          timeouts: timeouts, logger: Logger(label: "msgit"))
+    }
+
+    /// The handler of per-file LFS events, when `--lfs-events` or GIT_LFS_PROGRESS asks for one.
+    func lfsEventHandler() throws -> LFSEventHandler? {
+        try LFSEventLog.make(jsonPath: lfsEvents)?.handler
     }
 
     func progressRenderer() -> ProgressRenderer? {

@@ -24,8 +24,9 @@ struct LFSPullCommand: AsyncParsableCommand {
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (remote, options, handler) = (remote, lfs.options(), renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("lfs pull", {
-            try await client.lfsPull(in: directory, remote: remote, options: options, progress: handler)
+            try await client.lfsPull(in: directory, remote: remote, options: options, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = directory.path

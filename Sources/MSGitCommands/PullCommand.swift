@@ -34,8 +34,9 @@ struct PullCommand: AsyncParsableCommand {
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (remote, branch, options, handler) = (remote, branch, lfs.options(enabled: !noLfs), renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("pull", {
-            try await client.pull(in: directory, remote: remote, branch: branch, lfs: options, progress: handler)
+            try await client.pull(in: directory, remote: remote, branch: branch, lfs: options, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = directory.path

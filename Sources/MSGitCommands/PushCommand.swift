@@ -29,8 +29,9 @@ struct PushCommand: AsyncParsableCommand {
         defer { renderer?.finish() }
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (remote, refspecs, handler) = (remote, refspecs, renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("push", {
-            try await client.push(in: directory, remote: remote, refspecs: refspecs, progress: handler)
+            try await client.push(in: directory, remote: remote, refspecs: refspecs, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = directory.path

@@ -49,8 +49,9 @@ struct UploadCommand: AsyncParsableCommand {
         let options = UploadOptions(pathInRepo: pathInRepo, message: message, branch: branch,
                                     lfsThreshold: lfsThreshold.bytes, jobs: jobs)
         let (url, folder, handler) = (url, URL(fileURLWithPath: folder, isDirectory: true), renderer?.handler)
+        let events = try global.lfsEventHandler()
         let result = try await global.perform("upload", {
-            try await client.upload(folder: folder, to: url, options: options, progress: handler)
+            try await client.upload(folder: folder, to: url, options: options, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.branch = result.branch

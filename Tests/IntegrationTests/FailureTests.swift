@@ -147,14 +147,17 @@ import Testing
         let repo = try Fixtures.lfsModel("cancel", name: "test/slow-\(UUID().uuidString.prefix(8).lowercased())", bigSize: 24 << 20)
         let dir = Paths.scratch("cancel") + "/repo"
         let client = GitClient(credentials: .token(hub.token))
-        let task = Task { try await client.clone(repo.url, into: URL(fileURLWithPath: dir)) }
-        // Wait (without the concurrency pool, which other tests keep busy) for the LFS download:
-        // up to 30 s, for a machine busy with the rest of the suite.
+        // The first bytes of the download, as the clone tells them.
+        let events = EventTests.Collected()
+        let task = Task { try await client.clone(repo.url, into: URL(fileURLWithPath: dir), events: events.handler) }
+        // Wait without the concurrency pool, which other tests keep busy, and long enough for a
+        // machine busy with the rest of the suite.
         let started = await Task.detached { () -> Bool in
-            for _ in 0..<3000 {
-                if let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/.git/lfs/incomplete"),
-                   names.contains(where: { Spawn.size("\(dir)/.git/lfs/incomplete/\($0)") > 0 }) { return true }
-                usleep(10_000)
+            for _ in 0..<1200 {
+                if events.all.contains(where: { if case .bytes(let done, _) = $0.kind { done > 0 } else { false } }) {
+                    return true
+                }
+                usleep(100_000)
             }
             return false
         }.value

@@ -152,7 +152,7 @@ enum Shell {
         var status: Int32
         var stdout: String
         var stderr: String
-        /// The program's peak resident memory, in KiB (`ru_maxrss`).
+        /// The program's peak resident memory, in KiB, when `run` was asked to measure it.
         var maxResidentKiB = 0
         var output: String { stdout + stderr }
     }
@@ -162,8 +162,11 @@ enum Shell {
     /// Linux, which is where tests run.
     /// `limit`: the program is killed (SIGKILL, status 137) if it runs longer, so that a test of
     /// a hang fails instead of hanging.
+    /// `measuringMemory`: GNU time forks the program and reports its peak resident memory. The
+    /// `ru_maxrss` of a program spawned from here is useless: posix_spawn shares this process's
+    /// memory until exec, and Linux keeps that high-water mark (the test runner's) as the child's.
     static func run(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:],
-                    stdin: String? = nil, limit: Duration? = nil) -> Result {
+                    stdin: String? = nil, limit: Duration? = nil, measuringMemory: Bool = false) -> Result {
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
@@ -177,8 +180,10 @@ enum Shell {
         let out = tmp.appendingPathComponent("out-\(UUID().uuidString)").path
         let err = tmp.appendingPathComponent("err-\(UUID().uuidString)").path
         let input = tmp.appendingPathComponent("in-\(UUID().uuidString)").path
+        let peak = tmp.appendingPathComponent("peak-\(UUID().uuidString)").path
         _ = FileManager.default.createFile(atPath: input, contents: Data((stdin ?? "").utf8))
-        defer { for path in [out, err, input] { try? FileManager.default.removeItem(atPath: path) } }
+        defer { for path in [out, err, input, peak] { try? FileManager.default.removeItem(atPath: path) } }
+        let arguments = measuringMemory ? ["/usr/bin/time", "-f", "%M", "-o", peak] + arguments : arguments
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -212,12 +217,13 @@ enum Shell {
             }
         }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         exited.withLock { $0 = true }
         let normally = status & 0x7f == 0
         return Result(status: normally ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-                      stdout: Files.read(out), stderr: Files.read(err), maxResidentKiB: usage.ru_maxrss)
+                      stdout: Files.read(out), stderr: Files.read(err),
+                      // GNU time writes "Command exited with non-zero status N" before the number.
+                      maxResidentKiB: Files.read(peak).split(separator: "\n").last.flatMap { Int($0) } ?? 0)
     }
 
     /// An empty home directory, so msgit finds no credential files of whoever runs the tests.
@@ -225,11 +231,12 @@ enum Shell {
 
     /// Runs the msgit executable (with an empty HOME unless `env` gives one).
     static func msgit(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:],
-                      stdin: String? = nil, limit: Duration? = nil) -> Result {
+                      stdin: String? = nil, limit: Duration? = nil, measuringMemory: Bool = false) -> Result {
         var env = env
         if env["HOME"] == nil { env["HOME"] = emptyHome }
         env["XDG_CONFIG_HOME"] = env["XDG_CONFIG_HOME"] ?? env["HOME"]! + "/.config"
-        return run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin, limit: limit)
+        return run([Paths.msgit] + arguments, in: directory, env: env, stdin: stdin, limit: limit,
+                   measuringMemory: measuringMemory)
     }
 }
 
