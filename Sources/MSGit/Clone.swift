@@ -101,22 +101,23 @@ extension GitClient {
         // while the pointer files are written, and it places files once they all are.
         let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
                            credential: resolution.credential, secrets: secrets, options: options.lfs, reporter: reporter, events: events)
-        let lfs = EarlyLFSPass()
+        let lfs = EarlyFill()
         let job = CloneJob(url: remoteURL, directory: destination, options: options,
                            authenticator: Authenticator(remote: remoteURL, credential: resolution.credential),
                            reporter: reporter, operation: operation, logger: logger,
                            beforeCheckout: { plan in
-                               if !plan.files.isEmpty || plan.excluded > 0 { lfs.start(pass, plan) }
+                               if !plan.files.isEmpty || plan.excluded > 0, let fill = try? pass.fill(plan) { lfs.start(fill) }
                            })
         do {
             var result = try await operation.run { try job.run() }
             if lfs.started { reporter.update { $0.phase = .lfs } }
-            if let (summary, resolved) = try await lfs.finish() {
+            if let outcome = try await lfs.finish() {
                 try Task.checkCancellation()
+                let resolved = outcome.settled
                 if !resolved.isEmpty {
                     try await GitOperation().run { try Repository.open(at: destination).refreshIndexStat(paths: resolved) }
                 }
-                result.lfs = summary
+                result.lfs = LFSSummary(outcome)
             }
             created.finish()
             result.duration = ContinuousClock.now - start

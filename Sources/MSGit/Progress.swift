@@ -71,7 +71,7 @@ final class ProgressReporter: Sendable {
     /// The LFS phase's counters, from the LFS layer's progress.
     func updateLFS(_ p: LFSProgress) {
         update {
-            // A clone's LFS pass starts with its checkout (`EarlyLFSPass`), whose phase it keeps.
+            // A clone's LFS pass starts with its checkout (`EarlyFill`), whose phase it keeps.
             if $0.phase != .checkingOut { $0.phase = .lfs }
             $0.lfsFilesDone = p.filesDone
             $0.lfsFilesTotal = p.filesTotal
