@@ -22,8 +22,7 @@ public struct RetryPolicy: Sendable {
         while true {
             do {
                 let response = try await body()
-                let retryable = response.status == 429 || ((500...599).contains(response.status) && response.status != 501)
-                guard retryable, attempt < maxAttempts else { return response }
+                guard StatusMeaning(response.status) == .retryable, attempt < maxAttempts else { return response }
                 let wait = min(Self.retryAfter(response.header("Retry-After")) ?? backoff(attempt), maxDelay)
                 logger.info("\(what): HTTP \(response.status), retrying in \(wait)")
                 try await Task.sleep(for: wait)

@@ -62,13 +62,13 @@ public struct BatchClient: Sendable {
             try await http.send(request)
         }
         let where_ = endpoint.redactedForRedirect
-        switch response.status {
-        case 200:
+        switch StatusMeaning(response.status) {
+        case .success:
             break
-        case 401, 403:
+        case .refused:
             throw LFSError(.authentication, "the LFS server \(where_) refused the credentials (HTTP \(response.status))"
                 + Self.serverMessage(response))
-        case 404:
+        case .notFound:
             throw LFSError(.notFound, "the LFS server \(where_) does not know this repository (HTTP 404)"
                 + Self.serverMessage(response))
         default:

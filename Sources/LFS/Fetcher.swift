@@ -280,10 +280,11 @@ public struct Fetcher: Sendable {
 
     static func describe(_ error: BatchObject.ObjectError) -> String {
         let meaning: String
-        switch error.code {
-        case 404: meaning = "the object is not on the LFS server"
-        case 410: meaning = "the object was removed from the LFS server"
-        case 422: meaning = "the LFS server refused the object as invalid"
+        switch StatusMeaning(error.code) {
+        case .notFound: meaning = "the object is not on the LFS server"
+        case .gone: meaning = "the object was removed from the LFS server"
+        case .invalid: meaning = "the LFS server refused the object as invalid"
+        case .refused: meaning = "the LFS server refused access to the object (\(error.code))"
         default: meaning = "the LFS server reported error \(error.code)"
         }
         if let message = error.message, !message.isEmpty { return "\(meaning) (\(message))" }

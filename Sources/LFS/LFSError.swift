@@ -1,5 +1,4 @@
 import HTTP
-import Logging
 
 /// An error of the LFS layer. `message` names what went wrong and never holds a secret.
 public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -50,19 +49,6 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
             self.init(.insecure, "refused a redirect from \(from) to \(to): https must not drop to http")
         case .local(let message): self.init(.io, message)
         case .transport(let message): self.init(.network, "\(what) failed: \(message)")
-        }
-    }
-}
-
-extension RetryPolicy {
-    /// `run`, with failures as `LFSError`s naming `what`.
-    func exchange(_ what: String, logger: Logger, _ body: () async throws -> HTTPClient.Response) async throws
-        -> HTTPClient.Response
-    {
-        do {
-            return try await run(what, logger: logger, body)
-        } catch let failure as HTTPClient.Failure {
-            throw LFSError(failure, what: what)
         }
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
 
-/// Progress of LFS transfers: files and bytes done of the total.
+/// Progress of LFS transfers: objects and bytes done of the total (an object several files share
+/// moves once; `LFSEvent`s name the files).
 public struct LFSProgress: Sendable, Equatable {
-    public var filesDone = 0
-    public var filesTotal = 0
+    public var objectsDone = 0
+    public var objectsTotal = 0
     public var bytesDone: Int64 = 0
     public var bytesTotal: Int64 = 0
     public init() {}
@@ -42,7 +43,7 @@ public final class TransferMeter: Sendable {
     /// The objects to move: their files are queued, and the totals sent.
     func begin(_ pointers: [Pointer]) {
         let snapshot = state.withLock { s -> LFSProgress in
-            s.progress.filesTotal += pointers.count
+            s.progress.objectsTotal += pointers.count
             s.progress.bytesTotal = s.progress.bytesTotal.saturatingAdd(pointers.map(\.size).saturatingSum())
             return s.progress
         }
@@ -66,7 +67,7 @@ public final class TransferMeter: Sendable {
 
     func fileDone(_ pointer: Pointer) {
         let snapshot = state.withLock { s -> LFSProgress in
-            s.progress.filesDone += 1
+            s.progress.objectsDone += 1
             return s.progress
         }
         sink?(snapshot)
@@ -76,7 +77,7 @@ public final class TransferMeter: Sendable {
     /// A failed object leaves the totals, so "done of total" can still reach the end.
     func fileFailed(_ pointer: Pointer, reason: String) {
         let snapshot = state.withLock { s -> LFSProgress in
-            s.progress.filesTotal -= 1
+            s.progress.objectsTotal -= 1
             let moved = s.done[pointer.oid, default: 0]
             s.progress.bytesTotal = max(0, s.progress.bytesTotal.saturatingSubtract(pointer.size))
             s.progress.bytesDone = max(0, s.progress.bytesDone.saturatingSubtract(moved))

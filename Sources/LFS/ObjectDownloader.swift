@@ -229,9 +229,9 @@ struct ObjectDownloader: Sendable {
 
     func statusError(_ response: HTTPClient.Response, _ pointer: Pointer) -> LFSError {
         let host = response.url.map { $0.redactedForRedirect } ?? "the storage server"
-        switch response.status {
-        case 401, 403: return LFSError(.authentication, "\(host) refused the download (HTTP \(response.status))")
-        case 404, 410: return LFSError(.notFound, "\(host) does not have the object (HTTP \(response.status))")
+        switch StatusMeaning(response.status) {
+        case .refused: return LFSError(.authentication, "\(host) refused the download (HTTP \(response.status))")
+        case .notFound, .gone: return LFSError(.notFound, "\(host) does not have the object (HTTP \(response.status))")
         default: return LFSError(.server, "\(host) answered HTTP \(response.status)")
         }
     }

@@ -171,8 +171,10 @@ public struct Uploader: Sendable {
             counter.report(total: item.pointer.size)
             return response
         }
-        guard (200...299).contains(response.status) else {
-            throw LFSError(.server, "\(item.path): \(host) refused the upload (HTTP \(response.status))")
+        switch StatusMeaning(response.status) {
+        case .success: break
+        case .refused: throw LFSError(.authentication, "\(item.path): \(host) refused the upload (HTTP \(response.status))")
+        default: throw LFSError(.server, "\(item.path): \(host) did not take the upload (HTTP \(response.status))")
         }
         if let verify = answer.action("verify", margin: 0) {
             var request = try ActionRequest.make(verify, method: "POST", endpoint: endpoint, scope: scope)
@@ -180,7 +182,7 @@ public struct Uploader: Sendable {
             request.setValue("application/vnd.git-lfs+json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data("{\"oid\":\"\(item.pointer.oid)\",\"size\":\(item.pointer.size)}".utf8)
             let checked = try await retry.exchange("verify of \(item.path)", logger: logger) { try await http.send(request) }
-            guard (200...299).contains(checked.status) else {
+            guard StatusMeaning(checked.status) == .success else {
                 throw LFSError(.integrity, "\(item.path): the LFS server did not verify the upload (HTTP \(checked.status)"
                     + "\(BatchClient.serverMessage(checked)))")
             }

@@ -58,16 +58,16 @@ extension GitClient {
                 }
             }
             func answer(_ response: HTTPClient.Response) -> AccessReport.Answer {
-                switch response.status {
-                case 200: .accepted
-                case 401, 403: .refused
-                case 404: .notFound
+                switch StatusMeaning(response.status) {
+                case .success: .accepted
+                case .refused: .refused
+                case .notFound: .notFound
                 default: .unknown
                 }
             }
             let read = try await ask("git-upload-pack", with: reading)
             let write = try await ask("git-receive-pack", with: writing)
-            let refusal = [read, write].first { $0.status == 401 || $0.status == 403 }
+            let refusal = [read, write].first { StatusMeaning($0.status) == .refused }
             let message = refusal.map { String(decoding: $0.body.prefix(200), as: UTF8.self) }?
                 .split(whereSeparator: \.isNewline).first.map { String($0).redacted }
             return AccessReport(url: remote.string, source: reading?.source, username: reading?.username,

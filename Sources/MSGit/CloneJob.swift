@@ -104,7 +104,7 @@ struct CloneJob: Sendable {
             receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
     }
 
-    enum CheckoutTarget: Equatable {
+    enum StartPoint: Equatable {
         case branch(String)
         case tag(String)
         /// A commit by id (or a prefix of one), found once the fetch has brought the history.
@@ -116,7 +116,7 @@ struct CloneJob: Sendable {
     /// else the remote's HEAD, else master, main or the first branch: libgit2 1.5.1 fails outright
     /// when the remote HEAD names a missing branch, which model hubs do have.
     static func chooseCheckout(requested: String?, remoteHEAD: String?, branches: Set<String>, tags: Set<String>,
-                               commitAllowed: Bool = false) throws -> CheckoutTarget
+                               commitAllowed: Bool = false) throws -> StartPoint
     {
         if let requested {
             let short = requested.hasPrefix("refs/heads/") ? String(requested.dropFirst(11)) : requested

@@ -91,11 +91,11 @@ public struct GitClient: Sendable {
               let answer = await AuthProbe.ask(url, credential: credential, through: pool.http) else {
             return failure
         }
-        switch answer.status {
-        case 404:
+        switch StatusMeaning(answer.status) {
+        case .notFound:
             return MSGitError(.notFound, "repository '\(url)' not found",
                               hint: "check the URL; on a private repository a token without access may also look like this")
-        case 401, 403:
+        case .refused:
             if !answer.body.isEmpty { failure.serverMessage = answer.body.redacted }
             if failure.kind == .authenticationRejected && !failure.message.contains(answer.body) && !answer.body.isEmpty {
                 failure.message += ": \(answer.body.redacted)"

@@ -41,9 +41,8 @@ extension GitClient {
                 let root = repository.workingDirectory
                 var entries: [LFSFileEntry] = []
                 var seen: Set<String> = []
-                try repository.walkFiles(ofCommit: commit, contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                    guard let content, let pointer = Pointer(content), pointer.size > 0, seen.insert(blob.path).inserted
-                    else { return }
+                try repository.walkFiles(ofCommit: commit, contentLimit: LFSBlob.readLimit) { blob, content in
+                    guard let pointer = LFSBlob.object(content), seen.insert(blob.path).inserted else { return }
                     var isFile: ObjCBool = false
                     let checkedOut = root.map { root -> Bool in
                         let path = root.appendingPathComponent(blob.path).path

@@ -25,6 +25,12 @@ public struct LFSOptions: Sendable {
     /// file systems). Default: the repository's `lfs.storage` setting, as git-lfs reads it.
     public var storage: URL?
 
+    /// Patterns from a comma-separated list, as `--include`/`--exclude` and git-lfs's
+    /// `lfs.fetchinclude`/`lfs.fetchexclude` give them.
+    public static func patterns(_ list: String?) -> [String] {
+        PathFilter.patterns(list)
+    }
+
     public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int? = nil,
                 link: Bool = false, storage: URL? = nil) {
         self.enabled = enabled

@@ -46,9 +46,10 @@ struct LFSPass: Sendable {
         var excluded: [String] = []
         if let head = repository.commit(for: "HEAD"), only?.isEmpty != true {
             let attributesFrom = beforeCheckout ? head : nil
-            try repository.walkFiles(ofCommit: head, contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                guard only?.contains(blob.path) ?? true, let content, let pointer = Pointer(content),
-                      repository.attribute("filter", for: blob.path, commit: attributesFrom) == "lfs" else { return }
+            try repository.walkFiles(ofCommit: head, contentLimit: LFSBlob.readLimit) { blob, content in
+                guard only?.contains(blob.path) ?? true,
+                      let pointer = LFSBlob.file(blob.path, content: content, in: repository, attributesFrom: attributesFrom)
+                else { return }
                 if filter.allows(blob.path) {
                     files.append(LFSFile(path: blob.path, pointer: pointer))
                 } else {

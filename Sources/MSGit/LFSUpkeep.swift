@@ -87,9 +87,8 @@ extension GitClient {
                 }
                 guard let root = repository.workingDirectory, repository.commit(for: "HEAD") != nil else { return result }
                 let workTree = WorkTree(root: root, store: store)
-                try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                    guard let content, let pointer = Pointer(content), pointer.size > 0,
-                          repository.attribute("filter", for: blob.path) == "lfs" else { return }
+                try repository.walkFiles(of: "HEAD", contentLimit: LFSBlob.readLimit) { blob, content in
+                    guard let pointer = LFSBlob.file(blob.path, content: content, in: repository) else { return }
                     result.filesChecked += 1
                     let file = LFSFile(path: blob.path, pointer: pointer)
                     switch workTree.state(of: file) {
@@ -129,9 +128,8 @@ extension GitClient {
                 }
                 guard let root = repository.workingDirectory, repository.commit(for: "HEAD") != nil else { return usage }
                 var seen: Set<String> = []
-                try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                    guard let content, let pointer = Pointer(content), pointer.size > 0,
-                          repository.attribute("filter", for: blob.path) == "lfs" else { return }
+                try repository.walkFiles(of: "HEAD", contentLimit: LFSBlob.readLimit) { blob, content in
+                    guard let pointer = LFSBlob.file(blob.path, content: content, in: repository) else { return }
                     let path = root.appendingPathComponent(blob.path).path
                     var st = stat()
                     guard stat(path, &st) == 0, Int64(st.st_size) == pointer.size, seen.insert(path).inserted else { return }
@@ -180,19 +178,19 @@ enum LFSUpkeep {
     static func neededObjects(_ repository: Repository) throws -> Set<String> {
         var needed: Set<String> = []
         func add(_ content: Data?) {
-            if let content, let pointer = Pointer(content) { needed.insert(pointer.oid) }
+            if let pointer = LFSBlob.object(content) { needed.insert(pointer.oid) }
         }
         var tips = Set(try repository.references(matching: "refs/*").compactMap { repository.commit(for: $0.name) })
         if let head = repository.commit(for: "HEAD") { tips.insert(head) }
         for tip in tips {
-            try repository.walkFiles(ofCommit: tip, contentLimit: Pointer.maximumFileSize - 1) { _, content in add(content) }
+            try repository.walkFiles(ofCommit: tip, contentLimit: LFSBlob.readLimit) { _, content in add(content) }
         }
         for entry in try repository.indexEntries() {
-            add(repository.blobContent(entry.id, limit: Pointer.maximumFileSize - 1))
+            add(repository.blobContent(entry.id, limit: LFSBlob.readLimit))
         }
         let local = try repository.references(matching: "refs/heads/*").map(\.target)
         let remote = try repository.references(matching: "refs/remotes/*").map(\.target)
-        for blob in try repository.introducedBlobs(from: local, hiding: remote, maxSize: Pointer.maximumFileSize - 1) {
+        for blob in try repository.introducedBlobs(from: local, hiding: remote, maxSize: LFSBlob.readLimit) {
             add(blob.content)
         }
         return needed

@@ -163,8 +163,8 @@ struct MirrorJob: Sendable {
             break
         case .head:
             if let head = repository.commit(for: "HEAD"), recorded["HEAD"] != head.hex {
-                try repository.walkFiles(ofCommit: head, contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                    if let content, let pointer = Pointer(content) { pointers.append((blob.path, pointer)) }
+                try repository.walkFiles(ofCommit: head, contentLimit: LFSBlob.readLimit) { blob, content in
+                    if let pointer = LFSBlob.object(content) { pointers.append((blob.path, pointer)) }
                 }
             }
             var headTips = tips
@@ -174,8 +174,8 @@ struct MirrorJob: Sendable {
             guard tips != recorded else { return LFSPlan(pointers: [], endpoint: nil, tips: tips) }
             let sources = refs.compactMap { repository.commit(for: $0.name) }
             let hidden = recorded.values.compactMap(ObjectID.init(hex:))
-            for blob in try repository.introducedBlobs(from: sources, hiding: hidden, maxSize: Pointer.maximumFileSize - 1) {
-                if let pointer = Pointer(blob.content) { pointers.append((blob.path, pointer)) }
+            for blob in try repository.introducedBlobs(from: sources, hiding: hidden, maxSize: LFSBlob.readLimit) {
+                if let pointer = LFSBlob.object(blob.content) { pointers.append((blob.path, pointer)) }
             }
         }
         return LFSPlan(pointers: pointers, endpoint: endpoint(repository), tips: tips)

@@ -23,8 +23,8 @@ public struct TransferProgress: Sendable, Equatable {
     public var pushedObjects = 0
     public var totalPushObjects = 0
     public var pushedBytes: UInt64 = 0
-    public var lfsFilesDone = 0
-    public var lfsFilesTotal = 0
+    public var lfsObjectsDone = 0
+    public var lfsObjectsTotal = 0
     public var lfsBytesDone: UInt64 = 0
     public var lfsBytesTotal: UInt64 = 0
 
@@ -73,8 +73,8 @@ final class ProgressReporter: Sendable {
         update {
             // A clone's LFS pass starts with its checkout (`EarlyFill`), whose phase it keeps.
             if $0.phase != .checkingOut { $0.phase = .lfs }
-            $0.lfsFilesDone = p.filesDone
-            $0.lfsFilesTotal = p.filesTotal
+            $0.lfsObjectsDone = p.objectsDone
+            $0.lfsObjectsTotal = p.objectsTotal
             $0.lfsBytesDone = UInt64(max(p.bytesDone, 0))
             $0.lfsBytesTotal = UInt64(max(p.bytesTotal, 0))
         }

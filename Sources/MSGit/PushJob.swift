@@ -54,9 +54,9 @@ struct PushJob: Sendable {
         let sources = accepted.filter { !$0.source.isEmpty }.compactMap { repository.commit(for: $0.source) }
         let store = ObjectStore(gitDirectory: repository.gitDirectory)
         let introduced = try repository.introducedBlobs(from: sources, hiding: heads.map(\.target),
-                                                        maxSize: Pointer.maximumFileSize - 1)
+                                                        maxSize: LFSBlob.readLimit)
         let items = introduced.compactMap { blob -> UploadItem? in
-            guard let pointer = Pointer(blob.content) else { return nil }
+            guard let pointer = LFSBlob.object(blob.content) else { return nil }
             return UploadItem(pointer: pointer, source: store.contains(pointer) ? store.path(for: pointer.oid) : nil,
                               path: blob.path, commit: blob.commit.hex)
         }

@@ -75,7 +75,7 @@ extension GitClient {
                     throw MSGitError(.invalidArgument, "'\(directory.path)' is a bare repository: status needs a work tree")
                 }
                 // git lists changes to tracked files first, then untracked files, each in path order.
-                let entries = try LFSCleanCheck.status(of: repository)
+                let entries = try LFSAwareStatus.status(of: repository)
                 let ordered = entries.filter { $0.staged != .untracked } + entries.filter { $0.staged == .untracked }
                 let files = ordered.map { entry in
                     FileStatus(path: entry.path, originalPath: entry.originalPath,
@@ -99,9 +99,8 @@ extension GitClient {
                 var pointers: [String] = []
                 if head != nil {
                     let workTree = WorkTree(root: root, store: ObjectStore(gitDirectory: repository.gitDirectory))
-                    try repository.walkFiles(of: "HEAD", contentLimit: Pointer.maximumFileSize - 1) { blob, content in
-                        guard let content, let pointer = Pointer(content), pointer.size > 0,
-                              repository.attribute("filter", for: blob.path) == "lfs",
+                    try repository.walkFiles(of: "HEAD", contentLimit: LFSBlob.readLimit) { blob, content in
+                        guard let pointer = LFSBlob.file(blob.path, content: content, in: repository),
                               workTree.state(of: LFSFile(path: blob.path, pointer: pointer)) == .pointer else { return }
                         pointers.append(blob.path)
                     }

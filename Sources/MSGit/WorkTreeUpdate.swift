@@ -22,7 +22,7 @@ enum WorkTreeUpdate {
         // Before anything is written: libgit2 checks out trees git's fsck refuses, and writes the
         // files of a directory through a link of the same name beside it.
         try repository.checkTree(ofCommit: target)
-        _ = try LFSCleanCheck.status(of: repository)
+        _ = try LFSAwareStatus.status(of: repository)
         let touched = try current.map { try repository.differingPaths(from: $0, to: target) } ?? []
         let gitDirectory = repository.gitDirectory
         do {
@@ -36,9 +36,9 @@ enum WorkTreeUpdate {
         }
         let changed = try repository.changedFiles(from: current, to: target)
         var lfs: [String] = []
-        for path in changed where repository.attribute("filter", for: path) == "lfs" {
+        for path in changed {
             if let blob = try repository.indexBlob(path),
-               let content = repository.blobContent(blob, limit: Pointer.maximumFileSize - 1), Pointer(content) != nil {
+               LFSBlob.file(path, content: repository.blobContent(blob, limit: LFSBlob.readLimit), in: repository) != nil {
                 lfs.append(path)
             }
         }
@@ -86,70 +86,5 @@ enum WorkTreeUpdate {
                 + untracked.map { "\t\($0)\n" }.joined() + "Please move or remove them before you \(action == .merge ? "merge" : "switch branches").")
         }
         return MSGitError(.localChanges, parts.joined(separator: "\n"), hint: "nothing was changed")
-    }
-}
-
-/// `git status` through libgit2, with what git-lfs's clean filter would add: an LFS file whose
-/// content is exactly its pointer's object is clean, even when its time stamps no longer match the
-/// index (touched, copied in place). Such files get their index entries' stat data refreshed, as
-/// `git update-index --refresh` does, so the next look is cheap.
-enum LFSCleanCheck {
-    static func status(of repository: Repository) throws -> [StatusEntry] {
-        var entries = try repository.status()
-        guard let root = repository.workingDirectory else { return entries }
-        var clean: Set<String> = []
-        for entry in entries where entry.unstaged == .modified {
-            guard repository.attribute("filter", for: entry.path) == "lfs", let blob = try repository.indexBlob(entry.path),
-                  let content = repository.blobContent(blob, limit: Pointer.maximumFileSize - 1),
-                  let pointer = Pointer(content),
-                  (try? pointer.matchesContent(of: root.appendingPathComponent(entry.path))) == true else { continue }
-            clean.insert(entry.path)
-        }
-        guard !clean.isEmpty else { return entries }
-        try repository.refreshIndexStat(paths: clean.sorted())
-        entries = entries.compactMap { entry in
-            guard clean.contains(entry.path) else { return entry }
-            var entry = entry
-            entry.unstaged = nil
-            return entry.staged == nil ? nil : entry
-        }
-        return entries
-    }
-}
-
-/// A move of the work tree under way (`WorkTreeUpdate.move`), in `<git dir>/msgit/update-in-progress`:
-/// written once its files start to change, removed once HEAD has moved. Found by the next update, it
-/// means the last one was killed halfway (`WorkTreeUpdate.undoInterruptedMove`).
-struct UpdateJournal: Codable {
-    var from: String?
-    var to: String
-    /// The paths the move touches (those that differ between the two trees).
-    var paths: [String]
-
-    static func file(_ gitDirectory: URL) -> URL {
-        gitDirectory.appendingPathComponent("msgit/update-in-progress")
-    }
-
-    static func load(_ gitDirectory: URL) -> UpdateJournal? {
-        guard let data = try? Data(contentsOf: file(gitDirectory)) else { return nil }
-        return try? JSONDecoder().decode(UpdateJournal.self, from: data)
-    }
-
-    /// Written under a temporary name, synced and renamed: the journal is whole or absent.
-    func save(_ gitDirectory: URL) {
-        let target = Self.file(gitDirectory)
-        try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = target.appendingPathExtension("tmp-\(getpid())")
-        guard let data = try? JSONEncoder().encode(self) else { return }
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        if written == data.count { rename(temporary.path, target.path) } else { unlink(temporary.path) }
-    }
-
-    static func remove(_ gitDirectory: URL) {
-        unlink(file(gitDirectory).path)
     }
 }

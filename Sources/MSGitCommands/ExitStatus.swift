@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LFS
 import MSGit
 
 /// msgit's exit codes.

@@ -1,6 +1,4 @@
 import Foundation
-import HTTP
-import LFS
 import MSGit
 
 /// The one JSON object `--json` prints on standard output: the outcome, counts, bytes, duration and

@@ -61,7 +61,8 @@ final class LFSEventLog: Sendable {
                 if s.index[oid] == nil {
                     s.index[oid] = (s.index.count + 1, size)
                     s.firstPath[oid] = event.path
-                    s.queuedBytes = s.queuedBytes.saturatingAdd(size)
+                    let (sum, overflow) = s.queuedBytes.addingReportingOverflow(size)
+                    s.queuedBytes = overflow ? .max : sum
                 }
             }
             if let progress = s.progress, let line = Self.progressLine(event, s) {

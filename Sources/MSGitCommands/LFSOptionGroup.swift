@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LFS
 import MSGit
 
 /// The options that choose and tune LFS downloads (clone, pull, checkout, lfs pull).
@@ -34,8 +33,8 @@ struct LFSOptionGroup: ParsableArguments {
     /// smudge filter skips then (scripts written for git-lfs set it to leave pointers).
     func options(enabled: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) -> LFSOptions {
         let storage = lfsStorage ?? environment["MSGIT_LFS_STORAGE"].flatMap { $0.isEmpty ? nil : $0 }
-        return LFSOptions(enabled: enabled && !Self.skipSmudge(environment), include: PathFilter.patterns(include),
-                          exclude: PathFilter.patterns(exclude), jobs: jobs, link: link,
+        return LFSOptions(enabled: enabled && !Self.skipSmudge(environment), include: LFSOptions.patterns(include),
+                          exclude: LFSOptions.patterns(exclude), jobs: jobs, link: link,
                           storage: storage.map { URL(fileURLWithPath: $0, isDirectory: true) })
     }
 

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import HTTP
-import LFS
 import MSGit
 
 /// `msgit`: clone, fetch and push model repositories over HTTP(S) without git installed.

@@ -73,8 +73,8 @@ final class ProgressRenderer: Sendable {
             guard p.totalPushObjects > 0 else { return "" }
             return "Writing objects: \(percent(p.pushedObjects, p.totalPushObjects)) (\(p.pushedObjects)/\(p.totalPushObjects)), \(bytes(p.pushedBytes))"
         case .lfs:
-            guard p.lfsFilesTotal > 0 else { return "" }
-            var line = "LFS: \(p.lfsFilesDone)/\(p.lfsFilesTotal) files, \(bytes(p.lfsBytesDone))/\(bytes(p.lfsBytesTotal))"
+            guard p.lfsObjectsTotal > 0 else { return "" }
+            var line = "LFS: \(p.lfsObjectsDone)/\(p.lfsObjectsTotal) objects, \(bytes(p.lfsBytesDone))/\(bytes(p.lfsBytesTotal))"
             if let lfsStart {
                 let seconds = (ContinuousClock.now - lfsStart).components.seconds
                 if seconds > 0 { line += ", \(bytes(p.lfsBytesDone / UInt64(seconds)))/s" }

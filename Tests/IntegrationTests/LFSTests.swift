@@ -235,7 +235,7 @@ import Testing
         #expect(result.lfs.failures.isEmpty)
         #expect(phases.phases.contains(.lfs))
         #expect(phases.last?.lfsBytesDone == phases.last?.lfsBytesTotal)
-        #expect(phases.last?.lfsFilesDone == 4)
+        #expect(phases.last?.lfsObjectsDone == 4)
     }
 
     /// The first downloads of a clone's LFS pass do not wait for the checkout. Progress handlers
