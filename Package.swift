@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        // What a service watches: recorded only when the service bootstraps a metrics backend.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -40,13 +42,18 @@ let package = Package(
         // One HTTP exchange read whole, bounded as it arrives, with libcurl (libcurl4-openssl-dev):
         // the batch API, probes. FoundationNetworking cannot bound a body it reads.
         .target(name: "CHTTPExchange", linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "HTTP", dependencies: ["CHTTPExchange", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP", dependencies: [
+            "CHTTPExchange",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         .target(
             name: "LFS",
             dependencies: [
                 "HTTP", "PathSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -55,13 +62,13 @@ let package = Package(
                 "GitCore", "HTTP", "LFS", "PathSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "MSGitCommands",
             dependencies: [
                 "MSGit",
-                "HTTP",
                 "LFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,7 +102,11 @@ let package = Package(
         // Against the local hub (Tests/Hub), with git and git-lfs as the reference.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MSGit", "GitCore", "HTTP", "LFS"]
+            dependencies: [
+                "MSGit", "GitCore", "HTTP", "LFS",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// `perOrigin` slots for each origin, which `raise` can add to up to `most`: a request waits
@@ -7,6 +8,8 @@ final class ConnectionLimiter: Sendable {
     private let perOrigin: Int
     private let most: Int
     private let limiters = Mutex<[Origin?: AsyncLimiter]>([:])
+    /// Slots taken: requests holding a connection, for a service's metrics backend.
+    private let inUse = Meter(label: "msgit_http_connections_in_use")
 
     init(perOrigin: Int, most: Int? = nil) {
         self.perOrigin = perOrigin
@@ -25,6 +28,13 @@ final class ConnectionLimiter: Sendable {
         }
     }
 
-    func acquire(_ origin: Origin?) async throws { try await limiter(origin).acquire() }
-    func release(_ origin: Origin?) { limiter(origin).release() }
+    func acquire(_ origin: Origin?) async throws {
+        try await limiter(origin).acquire()
+        inUse.increment()
+    }
+
+    func release(_ origin: Origin?) {
+        inUse.decrement()
+        limiter(origin).release()
+    }
 }

@@ -108,7 +108,7 @@ public struct Fetcher: Sendable {
                     await objectDone?(pointer, nil)
                 } catch {
                     report.failures[pointer.oid] = "\(error)"
-                    meter.fileFailed(pointer, reason: "\(error)")
+                    meter.objectFailed(pointer, reason: "\(error)")
                 }
             } else {
                 missing.append(pointer)
@@ -184,10 +184,10 @@ public struct Fetcher: Sendable {
                     for (pointer, answer) in zip(chunk, answers) {
                         if let error = answer.error {
                             report.failures[pointer.oid] = Self.describe(error)
-                            tracker.fileFailed(pointer, reason: Self.describe(error))
+                            tracker.objectFailed(pointer, reason: Self.describe(error))
                         } else if answer.actions?["download"] == nil {
                             report.failures[pointer.oid] = "the LFS server gave no download action"
-                            tracker.fileFailed(pointer, reason: "the LFS server gave no download action")
+                            tracker.objectFailed(pointer, reason: "the LFS server gave no download action")
                         } else {
                             queue.append((pointer, answer))
                         }
@@ -255,15 +255,15 @@ public struct Fetcher: Sendable {
                     tracker.bytes(pointer, $0)
                 }
             }
-            tracker.fileDone(pointer)
+            tracker.objectDone(pointer)
             return .success(copy)
         } catch let error as LFSError {
-            if error.kind != .cancelled { tracker.fileFailed(pointer, reason: error.message) }
+            if error.kind != .cancelled { tracker.objectFailed(pointer, reason: error.message) }
             return .failure(error)
         } catch is CancellationError {
             return .failure(LFSError(.cancelled, "cancelled"))
         } catch {
-            tracker.fileFailed(pointer, reason: "\(error)")
+            tracker.objectFailed(pointer, reason: "\(error)")
             return .failure(LFSError(.io, "\(error)"))
         }
     }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Synchronization
 
@@ -30,6 +31,10 @@ public final class TransferMeter: Sendable {
     /// puts the files in a work tree tells `queued`, `skipped` and `done` itself, as it sees the
     /// files.
     private let objectIsDone: Bool
+    /// For a service's metrics backend (`msgit_lfs_bytes_total`, `msgit_lfs_objects_total`).
+    private let bytesMoved: Counter
+    private let objectsMoved: Counter
+    private let objectsFailed: Counter
 
     public init(_ direction: LFSEvent.Direction, paths: [String: [String]] = [:], objectIsDone: Bool = true,
                 events: LFSEvents? = nil, progress: (@Sendable (LFSProgress) -> Void)? = nil) {
@@ -38,6 +43,10 @@ public final class TransferMeter: Sendable {
         self.objectIsDone = objectIsDone
         self.events = events
         sink = progress
+        bytesMoved = Counter(label: "msgit_lfs_bytes_total", dimensions: [("direction", direction.rawValue)])
+        objectsMoved = Counter(label: "msgit_lfs_objects_total", dimensions: [("direction", direction.rawValue), ("outcome", "done")])
+        objectsFailed = Counter(label: "msgit_lfs_objects_total",
+                                dimensions: [("direction", direction.rawValue), ("outcome", "failed")])
     }
 
     /// The objects to move: their files are queued, and the totals sent.
@@ -54,28 +63,30 @@ public final class TransferMeter: Sendable {
     }
 
     func bytes(_ pointer: Pointer, _ delta: Int64) {
-        let (snapshot, done) = state.withLock { s -> (LFSProgress, Int64) in
+        let (snapshot, done, counted) = state.withLock { s -> (LFSProgress, Int64, Int64) in
             let before = s.done[pointer.oid, default: 0]
             let after = min(pointer.size, before.saturatingAdd(delta))
             s.done[pointer.oid] = after
             s.progress.bytesDone = s.progress.bytesDone.saturatingAdd(after - before)
-            return (s.progress, after)
+            return (s.progress, after, after - before)
         }
         sink?(snapshot)
+        if counted > 0 { bytesMoved.increment(by: counted) }
         tell(pointer, .bytes(done: done, total: pointer.size))
     }
 
-    func fileDone(_ pointer: Pointer) {
+    func objectDone(_ pointer: Pointer) {
         let snapshot = state.withLock { s -> LFSProgress in
             s.progress.objectsDone += 1
             return s.progress
         }
         sink?(snapshot)
+        objectsMoved.increment()
         if objectIsDone { tell(pointer, .done) }
     }
 
     /// A failed object leaves the totals, so "done of total" can still reach the end.
-    func fileFailed(_ pointer: Pointer, reason: String) {
+    func objectFailed(_ pointer: Pointer, reason: String) {
         let snapshot = state.withLock { s -> LFSProgress in
             s.progress.objectsTotal -= 1
             let moved = s.done[pointer.oid, default: 0]
@@ -84,6 +95,7 @@ public final class TransferMeter: Sendable {
             return s.progress
         }
         sink?(snapshot)
+        objectsFailed.increment()
         tell(pointer, .failed(reason: reason))
     }
 

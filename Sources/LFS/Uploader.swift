@@ -70,7 +70,7 @@ public struct Uploader: Sendable {
         var work: [(UploadItem, BatchObject)] = []
         for (item, answer) in zip(ordered, answers) {
             if let error = answer.error {
-                tracker.fileFailed(item.pointer, reason: Fetcher.describe(error))
+                tracker.objectFailed(item.pointer, reason: Fetcher.describe(error))
                 throw LFSError(.server, "\(item.path): the LFS server refused the upload of \(item.pointer.oid.prefix(12)) "
                     + "(\(Fetcher.describe(error)))")
             }
@@ -111,10 +111,10 @@ public struct Uploader: Sendable {
                 group.addTask { [self] in
                     do {
                         try await transfer(item, answer, tracker: tracker)
-                        tracker.fileDone(item.pointer)
+                        tracker.objectDone(item.pointer)
                         return .success(item.pointer.size)
                     } catch {
-                        tracker.fileFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
+                        tracker.objectFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
                         return .failure(error)
                     }
                 }

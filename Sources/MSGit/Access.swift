@@ -27,16 +27,36 @@ public struct AccessReport: Sendable, Codable, Equatable {
     public var write: Answer
     /// What the server said when it refused, e.g. "HTTP Basic: Access denied".
     public var serverMessage: String?
+
+    public init(url: String, source: String? = nil, username: String? = nil, writeSource: String? = nil,
+                writeUsername: String? = nil, read: Answer, write: Answer, serverMessage: String? = nil) {
+        self.url = url
+        self.source = source
+        self.username = username
+        self.writeSource = writeSource
+        self.writeUsername = writeUsername
+        self.read = read
+        self.write = write
+        self.serverMessage = serverMessage
+    }
 }
 
 extension GitClient {
     /// Asks the hub whether the credentials msgit would use for `url` may read it (the read
     /// credential) and write it (the write credential, or the read one when there is none).
     public func checkAccess(_ url: String) async throws(MSGitError) -> AccessReport {
+        try await checkAccess(try RemoteURL.resolving(url))
+    }
+
+    /// `checkAccess` of a URL already parsed.
+    public func checkAccess(_ remote: RemoteURL) async throws(MSGitError) -> AccessReport {
+        try await operation("auth_check") { _ throws(MSGitError) in try await performCheckAccess(remote) }
+    }
+
+    private func performCheckAccess(_ remote: RemoteURL) async throws(MSGitError) -> AccessReport {
         let secrets = SecretScope()
         defer { secrets.end() }
         do {
-            let remote = try RemoteURL(ShortNames.expand(url))
             let reading = try CredentialResolution(url: remote, client: self, purpose: .read, secrets: secrets).credential
             let writing = try CredentialResolution(url: remote, client: self, purpose: .write, secrets: secrets).credential
             let http = try transferPool().http

@@ -13,6 +13,16 @@ public struct CheckoutResult: Sendable {
     /// The LFS files the checkout wrote (and any an interrupted update left), resolved.
     public var lfs: LFSSummary
     public var duration: Duration
+
+    public init(branch: String? = nil, head: String, previousHead: String? = nil, createdBranch: String? = nil,
+                lfs: LFSSummary, duration: Duration) {
+        self.branch = branch
+        self.head = head
+        self.previousHead = previousHead
+        self.createdBranch = createdBranch
+        self.lfs = lfs
+        self.duration = duration
+    }
 }
 
 extension GitClient {
@@ -27,19 +37,25 @@ extension GitClient {
     ///
     /// Local changes the switch would overwrite, and untracked files in its way, stop it before
     /// anything is written (`.localChanges`); other changes are carried along, as git does.
-    public func checkout(_ revision: String?, in directory: URL, createBranch: String? = nil, remote: String = "origin",
+    ///
+    /// `remote`: where a branch is looked for and LFS objects come from; nil: the current branch's
+    /// remote, else origin.
+    public func checkout(_ revision: String?, in directory: URL, createBranch: String? = nil, remote: String? = nil,
                          lfs options: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil,
-        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CheckoutResult {
-        try await withEvents(handler) { events throws(MSGitError) in
+                         events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CheckoutResult {
+        try await operation("checkout", events: handler) { events throws(MSGitError) in
             try await performCheckout(revision, in: directory, createBranch: createBranch, remote: remote, lfs: options, progress: progress, events: events)
         }
     }
 
-    private func performCheckout(_ revision: String?, in directory: URL, createBranch: String? = nil, remote: String = "origin",
-                         lfs options: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> CheckoutResult {
+    private func performCheckout(_ revision: String?, in directory: URL, createBranch: String?, remote: String?,
+                                 lfs options: LFSOptions, progress: ProgressHandler?, events: LFSEvents?)
+        async throws(MSGitError) -> CheckoutResult
+    {
         let start = ContinuousClock.now
         let reporter = ProgressReporter(progress)
         do {
+            let remote = try await RemoteSetup.remoteName(remote, directory: directory)
             let (switched, plan) = try await GitOperation().run { () -> (Switched, LFSPass.Plan?) in
                 let repository = try RemoteSetup.openRepository(directory)
                 let target = try CheckoutTarget.resolve(revision, createBranch: createBranch, remote: remote,

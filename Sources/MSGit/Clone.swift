@@ -12,14 +12,11 @@ public struct CloneOptions: Sendable {
     public var revision: String?
     /// A bare repository: no work tree, branches copied to refs/heads as they are on the server.
     public var bare = false
-    /// LFS files of the checked-out tree are resolved unless `lfs.enabled` is false.
-    public var lfs = LFSOptions()
 
-    public init(branch: String? = nil, revision: String? = nil, bare: Bool = false, lfs: LFSOptions = LFSOptions()) {
+    public init(branch: String? = nil, revision: String? = nil, bare: Bool = false) {
         self.branch = branch
         self.revision = revision
         self.bare = bare
-        self.lfs = lfs
     }
 }
 
@@ -39,7 +36,22 @@ public struct CloneResult: Sendable {
     /// Things the user should know that did not stop the clone.
     public var warnings: [String]
     /// The LFS files of the checked-out tree; `lfs.failures` lists those left as pointers.
-    public var lfs = LFSSummary()
+    public var lfs: LFSSummary = LFSSummary()
+
+    public init(url: String, directory: URL, branch: String? = nil, head: String? = nil, isEmptyRepository: Bool,
+                receivedObjects: Int, receivedBytes: UInt64, duration: Duration, warnings: [String],
+                lfs: LFSSummary = LFSSummary()) {
+        self.url = url
+        self.directory = directory
+        self.branch = branch
+        self.head = head
+        self.isEmptyRepository = isEmptyRepository
+        self.receivedObjects = receivedObjects
+        self.receivedBytes = receivedBytes
+        self.duration = duration
+        self.warnings = warnings
+        self.lfs = lfs
+    }
 
     /// Throws `.lfsIncomplete` (with `lfsFailures`) when some LFS files stayed pointers, for
     /// callers that want all or nothing.
@@ -54,23 +66,32 @@ extension GitClient {
     ///
     /// The directory must not exist or be empty; on failure or cancellation msgit removes what it
     /// made, as git does. The remote URL written to the configuration never holds userinfo.
+    /// The LFS files of the checked-out tree are resolved unless `lfs.enabled` is false.
     public func clone(_ url: String, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
-                      progress: ProgressHandler? = nil,
-        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CloneResult {
-        try await withEvents(handler) { events throws(MSGitError) in
-            try await performClone(url, into: directory, options: options, progress: progress, events: events)
+                      lfs: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil,
+                      events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CloneResult {
+        try await operation("clone", events: handler) { events throws(MSGitError) in
+            try await performClone(try RemoteURL.resolving(url), into: directory, options: options, lfs: lfs,
+                                   progress: progress, events: events)
         }
     }
 
-    private func performClone(_ url: String, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
-                      progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> CloneResult {
+    /// `clone` of a URL already parsed.
+    public func clone(_ url: RemoteURL, into directory: URL? = nil, options: CloneOptions = CloneOptions(),
+                      lfs: LFSOptions = LFSOptions(), progress: ProgressHandler? = nil,
+                      events handler: LFSEventHandler? = nil) async throws(MSGitError) -> CloneResult {
+        try await operation("clone", events: handler) { events throws(MSGitError) in
+            try await performClone(url, into: directory, options: options, lfs: lfs, progress: progress, events: events)
+        }
+    }
+
+    private func performClone(_ remoteURL: RemoteURL, into directory: URL?, options: CloneOptions, lfs lfsOptions: LFSOptions,
+                              progress: ProgressHandler?, events: LFSEvents?) async throws(MSGitError) -> CloneResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
-        let remoteURL: RemoteURL
         let resolution: CredentialResolution
         do {
-            remoteURL = try RemoteURL(ShortNames.expand(url))
             resolution = try CredentialResolution(url: remoteURL, client: self, secrets: secrets)
         } catch {
             throw MSGitError.from(error)
@@ -100,9 +121,9 @@ extension GitClient {
         // The LFS pass starts with the checkout: its batch requests and first downloads go ahead
         // while the pointer files are written, and it places files once they all are.
         let pass = LFSPass(client: self, directory: destination, remoteName: "origin", remoteURL: remoteURL,
-                           credential: resolution.credential, secrets: secrets, options: options.lfs, reporter: reporter, events: events)
+                           credential: resolution.credential, secrets: secrets, options: lfsOptions, reporter: reporter, events: events)
         let lfs = EarlyFill()
-        let job = CloneJob(url: remoteURL, directory: destination, options: options,
+        let job = CloneJob(url: remoteURL, directory: destination, options: options, lfs: lfsOptions,
                            authenticator: Authenticator(remote: remoteURL, credential: resolution.credential),
                            reporter: reporter, operation: operation, logger: logger,
                            beforeCheckout: { plan in

@@ -8,6 +8,7 @@ struct CloneJob: Sendable {
     let url: RemoteURL
     let directory: URL
     let options: CloneOptions
+    let lfs: LFSOptions
     let authenticator: Authenticator
     let reporter: ProgressReporter
     let operation: GitOperation
@@ -84,9 +85,9 @@ struct CloneJob: Sendable {
                 // Before anything of the tree reaches the disk: libgit2 checks out trees git's
                 // fsck refuses, and writes through links such trees hold.
                 if let head = repository.commit(for: "HEAD") { try repository.checkTree(ofCommit: head) }
-                if options.lfs.enabled {
+                if lfs.enabled {
                     beforeCheckout(try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url,
-                                                    options: options.lfs, beforeCheckout: true))
+                                                    options: lfs, beforeCheckout: true))
                 }
                 reporter.update { $0.phase = .checkingOut }
                 try repository.checkoutHead(force: true, newWorkTree: true) { completed, total in

@@ -8,18 +8,37 @@ public struct FetchResult: Sendable {
     public var receivedObjects: Int
     public var receivedBytes: UInt64
     public var duration: Duration
+
+    public init(url: String, updatedRefs: [ReferenceChange], receivedObjects: Int, receivedBytes: UInt64,
+                duration: Duration) {
+        self.url = url
+        self.updatedRefs = updatedRefs
+        self.receivedObjects = receivedObjects
+        self.receivedBytes = receivedBytes
+        self.duration = duration
+    }
 }
 
 extension GitClient {
     /// Fetches from `remote` into the repository at `directory`: new commits on its branches and the
-    /// tags that point into them, as `git fetch` does.
-    public func fetch(in directory: URL, remote: String = "origin",
+    /// tags that point into them, as `git fetch` does. `remote`: a configured remote's name or a
+    /// URL; nil: the current branch's remote, else origin.
+    public func fetch(in directory: URL, remote: String? = nil,
                       progress: ProgressHandler? = nil) async throws(MSGitError) -> FetchResult {
+        try await operation("fetch") { _ throws(MSGitError) in
+            try await performFetch(in: directory, remote: remote, progress: progress)
+        }
+    }
+
+    private func performFetch(in directory: URL, remote: String?, progress: ProgressHandler?) async throws(MSGitError)
+        -> FetchResult
+    {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
         var setup: RemoteSetup?
         do {
+            let remote = try await RemoteSetup.remoteName(remote, directory: directory)
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
             let reporter = ProgressReporter(progress)

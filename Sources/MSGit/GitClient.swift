@@ -106,21 +106,3 @@ public struct GitClient: Sendable {
         }
     }
 }
-
-extension GitClient {
-    /// Runs `body` with the event channel of `handler` (nil when there is none), and returns once
-    /// the handler has had every event, whatever `body` did.
-    func withEvents<T>(_ handler: LFSEventHandler?, _ body: (LFSEvents?) async throws(MSGitError) -> T)
-        async throws(MSGitError) -> T
-    {
-        let events = handler.map(LFSEvents.init)
-        do {
-            let result = try await body(events)
-            await events?.finish()
-            return result
-        } catch {
-            await events?.finish()
-            throw error
-        }
-    }
-}

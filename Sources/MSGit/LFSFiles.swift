@@ -13,6 +13,14 @@ public struct LFSFileEntry: Sendable, Equatable, Codable {
     public var downloaded: Bool
     public var oidType = "sha256"
     public var oid: String
+
+    public init(name: String, size: Int64, checkout: Bool, downloaded: Bool, oid: String) {
+        self.name = name
+        self.size = size
+        self.checkout = checkout
+        self.downloaded = downloaded
+        self.oid = oid
+    }
     public var version = Pointer.version
 
     enum CodingKeys: String, CodingKey {

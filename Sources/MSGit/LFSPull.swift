@@ -6,6 +6,12 @@ public struct LFSPullResult: Sendable {
     public var url: String
     public var lfs: LFSSummary
     public var duration: Duration
+
+    public init(url: String, lfs: LFSSummary, duration: Duration) {
+        self.url = url
+        self.lfs = lfs
+        self.duration = duration
+    }
 }
 
 extension GitClient {
@@ -15,21 +21,24 @@ extension GitClient {
     ///
     /// Files that cannot be fetched stay pointers and are listed in `lfs.failures`; the call does
     /// not throw for them.
-    public func lfsPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
+    ///
+    /// `remote`: a configured remote's name or a URL; nil: the current branch's remote, else origin.
+    public func lfsPull(in directory: URL, remote: String? = nil, lfs options: LFSOptions = LFSOptions(),
                         progress: ProgressHandler? = nil,
-        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> LFSPullResult {
-        try await withEvents(handler) { events throws(MSGitError) in
+                        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> LFSPullResult {
+        try await operation("lfs_pull", events: handler) { events throws(MSGitError) in
             try await performLFSPull(in: directory, remote: remote, options: options, progress: progress, events: events)
         }
     }
 
-    private func performLFSPull(in directory: URL, remote: String = "origin", options: LFSOptions = LFSOptions(),
-                        progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> LFSPullResult {
+    private func performLFSPull(in directory: URL, remote: String?, options: LFSOptions,
+                                progress: ProgressHandler?, events: LFSEvents?) async throws(MSGitError) -> LFSPullResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
         var setup: RemoteSetup?
         do {
+            let remote = try await RemoteSetup.remoteName(remote, directory: directory)
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, secrets: secrets)
             setup = loaded
             let (plan, root) = try await GitOperation().run {

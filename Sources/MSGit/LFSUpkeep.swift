@@ -10,6 +10,13 @@ public struct LFSPruneResult: Sendable, Codable, Equatable {
     /// Objects kept because something needs them.
     public var kept: Int
     public var dryRun: Bool
+
+    public init(removed: [String], removedBytes: Int64, kept: Int, dryRun: Bool) {
+        self.removed = removed
+        self.removedBytes = removedBytes
+        self.kept = kept
+        self.dryRun = dryRun
+    }
 }
 
 /// A problem `lfsFsck` found.
@@ -19,6 +26,12 @@ public struct LFSProblem: Sendable, Codable, Equatable {
     /// The oid of an object; the path of a file.
     public var name: String
     public var reason: String
+
+    public init(kind: String, name: String, reason: String) {
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+    }
 }
 
 /// What `lfsFsck` checked and found.
@@ -26,6 +39,12 @@ public struct LFSFsckResult: Sendable, Codable, Equatable {
     public var objectsChecked: Int
     public var filesChecked: Int
     public var problems: [LFSProblem]
+
+    public init(objectsChecked: Int, filesChecked: Int, problems: [LFSProblem]) {
+        self.objectsChecked = objectsChecked
+        self.filesChecked = filesChecked
+        self.problems = problems
+    }
 }
 
 /// Where a repository's LFS bytes are.
@@ -38,6 +57,12 @@ public struct LFSDiskUsage: Sendable, Codable, Equatable {
     /// extents a copy-on-write clone shares with them. A clone made with `--link` or on a file
     /// system that clones has `sharedBytes == workTreeBytes`: the model is on disk once.
     public var sharedBytes: Int64
+
+    public init(storeBytes: Int64, workTreeBytes: Int64, sharedBytes: Int64) {
+        self.storeBytes = storeBytes
+        self.workTreeBytes = workTreeBytes
+        self.sharedBytes = sharedBytes
+    }
 }
 
 extension GitClient {

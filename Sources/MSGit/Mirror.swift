@@ -63,6 +63,12 @@ extension GitClient {
     /// them (deleted ones pruned), then its LFS objects, then, if asked, a push elsewhere. Never
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
+        let result = await performMirror(entry, into: root, options: options)
+        OperationMetrics.record("mirror", duration: result.duration, error: result.status == .mirrored ? nil : result.error)
+        return result
+    }
+
+    private func performMirror(_ entry: String, into root: URL, options: MirrorOptions) async -> MirrorResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -78,12 +84,12 @@ extension GitClient {
             let job = MirrorJob(url: url, root: root, relative: relative,
                                 authenticator: Authenticator(remote: url, credential: credential), logger: logger)
             let path = job.path
-            result.path = path.path
+            result.path = path
             let parent = try job.parentDirectory()
             guard let lock = try MirrorLock.acquire(job.name, in: parent) else {
                 result.status = .busy
-                result.error = "another run is mirroring this repository"
-                result.durationSeconds = (ContinuousClock.now - start).reportSeconds
+                result.error = MSGitError(.io, "another run is mirroring this repository")
+                result.duration = ContinuousClock.now - start
                 return result
             }
             defer { lock.release() }
@@ -116,7 +122,7 @@ extension GitClient {
                     if !failures.isEmpty {
                         result.lfsFailures = failures
                         result.status = .lfsIncomplete
-                        result.error = "\(failures.count) LFS objects could not be fetched"
+                        result.error = MSGitError(.lfsIncomplete, "\(failures.count) LFS objects could not be fetched")
                     }
                 }
                 if result.status != .lfsIncomplete {
@@ -129,15 +135,13 @@ extension GitClient {
                 try await pushMirror(path, to: target)
                 result.pushedTo = (try? RemoteURL(target).string) ?? target.redacted
             }
-            if result.status == .failed { result.status = .ok }
+            if result.status == .failed { result.status = .mirrored }
         } catch {
-            let failure = await explain(error, url: remote, credential: credential)
             result.status = .failed
-            result.error = failure.description
-            result.errorKind = failure.kind.rawValue
+            result.error = await explain(error, url: remote, credential: credential)
         }
-        result.durationSeconds = (ContinuousClock.now - start).reportSeconds
-        logger.info("mirror \(result.url): \(result.status.rawValue), \(result.refsChanged) refs, \(result.lfsObjects) LFS objects")
+        result.duration = ContinuousClock.now - start
+        logger.info("mirror \(result.url): \(result.status), \(result.refsChanged) refs, \(result.lfsObjects) LFS objects")
         return result
     }
 

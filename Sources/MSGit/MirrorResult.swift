@@ -1,11 +1,14 @@
 import Foundation
 
-/// One line of a mirror report.
-public struct MirrorResult: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable {
-        case ok
-        /// Git and LFS mirrored, but some LFS objects could not be fetched (see `error`).
-        case lfsIncomplete = "lfs-incomplete"
+/// What mirroring one repository did. The command line writes it as a line of its report.
+public struct MirrorResult: Sendable {
+    public enum Status: Sendable, Equatable {
+        /// Git, LFS and the push (if asked) all done.
+        case mirrored
+        /// Git mirrored, but some LFS objects could not be fetched (`lfsFailures`); nothing was
+        /// pushed, and the next run fetches them again.
+        case lfsIncomplete
+        /// Nothing or not all of it: `error` says why.
         case failed
         /// Another run holds this repository's lock; that run mirrors it.
         case busy
@@ -13,21 +16,33 @@ public struct MirrorResult: Sendable, Codable, Equatable {
 
     /// The repository URL, without userinfo.
     public var url: String
-    public var path: String?
+    /// The mirror's directory, once it is known.
+    public var path: URL?
     public var status: Status
     /// References created, moved or deleted in the mirror by this run.
-    public var refsChanged = 0
-    public var lfsObjects = 0
-    public var lfsBytes: Int64 = 0
-    public var lfsFailures: [LFSFailure]?
+    public var refsChanged: Int
+    public var lfsObjects: Int
+    public var lfsBytes: Int64
+    public var lfsFailures: [LFSFailure]
+    /// Where the mirror was pushed (`MirrorOptions.pushTo` filled in), without userinfo.
     public var pushedTo: String?
-    public var durationSeconds = 0.0
-    public var error: String?
-    public var errorKind: String?
+    public var duration: Duration
+    /// Why the status is not `.mirrored`: the failure (`.failed`), the count of LFS objects not
+    /// fetched (`.lfsIncomplete`, kind `.lfsIncomplete`; they are in `lfsFailures`) or the other
+    /// run (`.busy`, kind `.io`).
+    public var error: MSGitError?
 
-    enum CodingKeys: String, CodingKey {
-        case url, path, status, refsChanged = "refs_changed", lfsObjects = "lfs_objects", lfsBytes = "lfs_bytes"
-        case lfsFailures = "lfs_failures", pushedTo = "pushed_to", durationSeconds = "duration_seconds", error
-        case errorKind = "error_kind"
+    public init(url: String, path: URL? = nil, status: Status, refsChanged: Int = 0, lfsObjects: Int = 0, lfsBytes: Int64 = 0,
+                lfsFailures: [LFSFailure] = [], pushedTo: String? = nil, duration: Duration = .zero, error: MSGitError? = nil) {
+        self.url = url
+        self.path = path
+        self.status = status
+        self.refsChanged = refsChanged
+        self.lfsObjects = lfsObjects
+        self.lfsBytes = lfsBytes
+        self.lfsFailures = lfsFailures
+        self.pushedTo = pushedTo
+        self.duration = duration
+        self.error = error
     }
 }

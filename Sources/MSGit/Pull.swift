@@ -19,6 +19,21 @@ public struct PullResult: Sendable {
     /// The LFS files the update wrote (and any an interrupted update left), resolved.
     public var lfs: LFSSummary
     public var duration: Duration
+
+    public init(url: String, branch: String, previousHead: String? = nil, head: String, upToDate: Bool,
+                updatedRefs: [ReferenceChange], receivedObjects: Int, receivedBytes: UInt64, lfs: LFSSummary,
+                duration: Duration) {
+        self.url = url
+        self.branch = branch
+        self.previousHead = previousHead
+        self.head = head
+        self.upToDate = upToDate
+        self.updatedRefs = updatedRefs
+        self.receivedObjects = receivedObjects
+        self.receivedBytes = receivedBytes
+        self.lfs = lfs
+        self.duration = duration
+    }
 }
 
 extension GitClient {
@@ -34,7 +49,7 @@ extension GitClient {
     public func pull(in directory: URL, remote: String? = nil, branch: String? = nil, lfs options: LFSOptions = LFSOptions(),
                      progress: ProgressHandler? = nil,
         events handler: LFSEventHandler? = nil) async throws(MSGitError) -> PullResult {
-        try await withEvents(handler) { events throws(MSGitError) in
+        try await operation("pull", events: handler) { events throws(MSGitError) in
             try await performPull(in: directory, remote: remote, branch: branch, lfs: options, progress: progress, events: events)
         }
     }

@@ -13,8 +13,20 @@ public struct PushResult: Sendable {
     public var pushedBytes: UInt64
     public var duration: Duration
     /// LFS objects uploaded before the refs were sent (objects the server had are not counted).
-    public var lfsUploadedObjects = 0
+    public var lfsUploadedObjects: Int = 0
     public var lfsUploadedBytes: Int64 = 0
+
+    public init(url: String, refspecs: [String], updatedRefs: [ReferenceChange], pushedObjects: Int,
+                pushedBytes: UInt64, duration: Duration, lfsUploadedObjects: Int = 0, lfsUploadedBytes: Int64 = 0) {
+        self.url = url
+        self.refspecs = refspecs
+        self.updatedRefs = updatedRefs
+        self.pushedObjects = pushedObjects
+        self.pushedBytes = pushedBytes
+        self.duration = duration
+        self.lfsUploadedObjects = lfsUploadedObjects
+        self.lfsUploadedBytes = lfsUploadedBytes
+    }
 }
 
 extension GitClient {
@@ -29,21 +41,24 @@ extension GitClient {
     /// Every reference is checked: the server may refuse one (a hook, a non-fast-forward) while
     /// libgit2 reports success. References that can be pushed are; if any was refused the call
     /// throws `.pushRejected` listing each with its reason.
-    public func push(in directory: URL, remote: String = "origin", refspecs: [String] = [],
+    /// `remote`: a configured remote's name or a URL; nil: the one git pushes to
+    /// (`branch.<name>.pushRemote`, `remote.pushDefault`, `branch.<name>.remote`, else origin).
+    public func push(in directory: URL, remote: String? = nil, refspecs: [String] = [],
                      progress: ProgressHandler? = nil,
         events handler: LFSEventHandler? = nil) async throws(MSGitError) -> PushResult {
-        try await withEvents(handler) { events throws(MSGitError) in
+        try await operation("push", events: handler) { events throws(MSGitError) in
             try await performPush(in: directory, remote: remote, refspecs: refspecs, progress: progress, events: events)
         }
     }
 
-    private func performPush(in directory: URL, remote: String = "origin", refspecs: [String] = [],
-                     progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> PushResult {
+    private func performPush(in directory: URL, remote: String?, refspecs: [String],
+                             progress: ProgressHandler?, events: LFSEvents?) async throws(MSGitError) -> PushResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
         var setup: RemoteSetup?
         do {
+            let remote = try await RemoteSetup.remoteName(remote, directory: directory, forPush: true)
             let loaded = try await RemoteSetup.load(directory: directory, remote: remote, client: self, purpose: .write,
                                                     secrets: secrets)
             setup = loaded

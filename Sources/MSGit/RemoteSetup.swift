@@ -32,6 +32,24 @@ struct RemoteSetup: Sendable {
                            isAnonymous: isAnonymous)
     }
 
+    /// `remote`, or the one git would use when none is named: for a push
+    /// `branch.<current>.pushRemote`, then `remote.pushDefault`; then (for every operation) the
+    /// current branch's `branch.<current>.remote`, else `origin`.
+    static func remoteName(_ remote: String?, directory: URL, forPush: Bool = false) async throws -> String {
+        if let remote { return remote }
+        return try await GitOperation().run { defaultRemote(of: try openRepository(directory), forPush: forPush) }
+    }
+
+    static func defaultRemote(of repository: Repository, forPush: Bool = false) -> String {
+        let head = repository.headReferenceName
+        let branch = head.flatMap { $0.hasPrefix("refs/heads/") ? String($0.dropFirst("refs/heads/".count)) : nil }
+        var candidates: [String?] = []
+        if forPush { candidates += [branch.flatMap { repository.config("branch.\($0).pushRemote") }, repository.config("remote.pushDefault")] }
+        candidates.append(branch.flatMap { repository.config("branch.\($0).remote") })
+        // "." is the repository itself (a branch following a local branch): not a remote.
+        return candidates.compactMap { $0 }.first { !$0.isEmpty && $0 != "." } ?? "origin"
+    }
+
     static func openRepository(_ directory: URL) throws -> Repository {
         do {
             return try Repository.open(at: directory)

@@ -130,3 +130,14 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
         return !before.isEmpty && !before.contains("/") && before.count > 1
     }
 }
+
+extension RemoteURL {
+    /// `text`, a URL or a short name (`ShortNames`), parsed; its error as an `MSGitError`.
+    public static func resolving(_ text: String) throws(MSGitError) -> RemoteURL {
+        do {
+            return try RemoteURL(ShortNames.expand(text))
+        } catch {
+            throw MSGitError.from(error)
+        }
+    }
+}

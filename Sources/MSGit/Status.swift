@@ -12,6 +12,13 @@ public struct FileStatus: Sendable, Equatable, Codable {
     public var index: String
     public var workTree: String
 
+    public init(path: String, originalPath: String? = nil, index: String, workTree: String) {
+        self.path = path
+        self.originalPath = originalPath
+        self.index = index
+        self.workTree = workTree
+    }
+
     /// The line of `git status --short`: "XY path" (or "XY old -> new").
     public var shortLine: String { shortLine(quotingNonASCII: true) }
 
@@ -61,6 +68,18 @@ public struct RepositoryStatus: Sendable, Codable {
     public var lfsPointers: [String]
     /// `core.quotePath`: whether paths with bytes outside ASCII are quoted (git's default).
     public var quotePath: Bool
+
+    public init(branch: String? = nil, head: String? = nil, upstream: String? = nil, ahead: Int, behind: Int,
+                files: [FileStatus], lfsPointers: [String], quotePath: Bool) {
+        self.branch = branch
+        self.head = head
+        self.upstream = upstream
+        self.ahead = ahead
+        self.behind = behind
+        self.files = files
+        self.lfsPointers = lfsPointers
+        self.quotePath = quotePath
+    }
 }
 
 extension GitClient {

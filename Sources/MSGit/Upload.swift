@@ -40,6 +40,20 @@ public struct UploadResult: Sendable {
     public var lfsUploadedObjects: Int
     public var lfsUploadedBytes: Int64
     public var duration: Duration
+
+    public init(url: String, branch: String, commit: String, parent: String? = nil, files: Int, lfsFiles: Int,
+                attributesChanged: Bool, lfsUploadedObjects: Int, lfsUploadedBytes: Int64, duration: Duration) {
+        self.url = url
+        self.branch = branch
+        self.commit = commit
+        self.parent = parent
+        self.files = files
+        self.lfsFiles = lfsFiles
+        self.attributesChanged = attributesChanged
+        self.lfsUploadedObjects = lfsUploadedObjects
+        self.lfsUploadedBytes = lfsUploadedBytes
+        self.duration = duration
+    }
 }
 
 extension GitClient {
@@ -53,14 +67,24 @@ extension GitClient {
     /// rejected (`.pushRejected`) and nothing is overwritten.
     public func upload(folder: URL, to url: String, options: UploadOptions = UploadOptions(),
                        progress: ProgressHandler? = nil,
-        events handler: LFSEventHandler? = nil) async throws(MSGitError) -> UploadResult {
-        try await withEvents(handler) { events throws(MSGitError) in
+                       events handler: LFSEventHandler? = nil) async throws(MSGitError) -> UploadResult {
+        try await operation("upload", events: handler) { events throws(MSGitError) in
+            try await performUpload(folder: folder, to: try RemoteURL.resolving(url), options: options, progress: progress,
+                                    events: events)
+        }
+    }
+
+    /// `upload` to a URL already parsed.
+    public func upload(folder: URL, to url: RemoteURL, options: UploadOptions = UploadOptions(),
+                       progress: ProgressHandler? = nil,
+                       events handler: LFSEventHandler? = nil) async throws(MSGitError) -> UploadResult {
+        try await operation("upload", events: handler) { events throws(MSGitError) in
             try await performUpload(folder: folder, to: url, options: options, progress: progress, events: events)
         }
     }
 
-    private func performUpload(folder: URL, to url: String, options: UploadOptions = UploadOptions(),
-                       progress: ProgressHandler? = nil, events: LFSEvents?) async throws(MSGitError) -> UploadResult {
+    private func performUpload(folder: URL, to remote: RemoteURL, options: UploadOptions,
+                               progress: ProgressHandler?, events: LFSEvents?) async throws(MSGitError) -> UploadResult {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -69,7 +93,6 @@ extension GitClient {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-upload-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         do {
-            let remote = try RemoteURL(ShortNames.expand(url))
             remoteURL = remote
             credential = try CredentialResolution(url: remote, client: self, purpose: .write, secrets: secrets).credential
             let files = try UploadScan.files(in: folder, pathInRepo: options.pathInRepo)

@@ -51,11 +51,12 @@ struct CloneCommand: AsyncParsableCommand {
         let name = directory ?? ((try? RemoteURL(ShortNames.expand(url)).humanishName).map { $0 + (bare ? ".git" : "") } ?? "")
         if !name.isEmpty { global.say("Cloning into \(bare ? "bare repository " : "")'\(name)'...") }
         defer { renderer?.finish() }
-        let options = CloneOptions(branch: branch, revision: revision, bare: bare, lfs: lfs.options(enabled: !noLfs))
+        let options = CloneOptions(branch: branch, revision: revision, bare: bare)
+        let lfsOptions = lfs.options(enabled: !noLfs)
         let (url, handler) = (url, renderer?.handler)
         let events = try global.lfsEventHandler()
         let result = try await global.perform("clone", {
-            try await client.clone(url, into: target, options: options, progress: handler, events: events)
+            try await client.clone(url, into: target, options: options, lfs: lfsOptions, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = result.directory.path

@@ -7,8 +7,8 @@ struct FetchCommand: AsyncParsableCommand {
         commandName: "fetch",
         abstract: "Download objects and refs from a remote.")
 
-    @Argument(help: "The remote name or URL.")
-    var remote = "origin"
+    @Argument(help: "The remote name or URL (default: the current branch's remote, else origin).")
+    var remote: String?
 
     @OptionGroup var global: GlobalOptions
 

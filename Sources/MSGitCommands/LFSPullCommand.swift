@@ -12,8 +12,8 @@ struct LFSPullCommand: AsyncParsableCommand {
             msgit exits with 5.
             """)
 
-    @Argument(help: "The remote whose LFS server to use.")
-    var remote = "origin"
+    @Argument(help: "The remote whose LFS server to use (default: the current branch's remote, else origin).")
+    var remote: String?
 
     @OptionGroup var lfs: LFSOptionGroup
     @OptionGroup var global: GlobalOptions
@@ -26,7 +26,7 @@ struct LFSPullCommand: AsyncParsableCommand {
         let (remote, options, handler) = (remote, lfs.options(), renderer?.handler)
         let events = try global.lfsEventHandler()
         let result = try await global.perform("lfs pull", {
-            try await client.lfsPull(in: directory, remote: remote, options: options, progress: handler, events: events)
+            try await client.lfsPull(in: directory, remote: remote, lfs: options, progress: handler, events: events)
         }, fill: { report, result in
             report.url = result.url
             report.directory = directory.path

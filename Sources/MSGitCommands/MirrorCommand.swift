@@ -78,21 +78,22 @@ struct MirrorCommand: AsyncParsableCommand {
             await client.mirror(list, into: root, jobs: jobs, options: options) { result in
                 reportFile?.append(result)
                 if humanOutput {
-                    var line = "\(result.status.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(result.url)"
+                    let status = MirrorReportLine.word(result.status)
+                    var line = "\(status.padding(toLength: 14, withPad: " ", startingAt: 0)) \(result.url)"
                     line += "  refs \(result.refsChanged), LFS \(result.lfsObjects) (\(ProgressRenderer.bytes(UInt64(max(result.lfsBytes, 0))))),"
-                    line += " \(String(format: "%.1f", result.durationSeconds)) s"
-                    if let error = result.error { line += "\n    \(error.replacingOccurrences(of: "\n", with: "\n    "))" }
+                    line += " \(String(format: "%.1f", result.duration.reportSeconds)) s"
+                    if let error = result.error?.description {
+                        line += "\n    \(error.replacingOccurrences(of: "\n", with: "\n    "))"
+                    }
                     FileHandle.standardError.write(Data((line + "\n").redacted.utf8))
                 }
             }
         }
-        let failed = results.filter { $0.status != .ok }
+        let failed = results.filter { $0.status != .mirrored }
         global.say("\(results.count - failed.count) of \(results.count) repositories mirrored")
         if global.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             for result in results.sorted(by: { $0.url < $1.url }) {
-                print(String(decoding: try encoder.encode(result), as: UTF8.self).redacted)
+                if let line = MirrorReportLine(result).json() { print(line) }
             }
         }
         if !failed.isEmpty { throw ExitCode(ExitStatus.failure) }

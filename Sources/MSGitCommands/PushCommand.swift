@@ -15,8 +15,8 @@ struct PushCommand: AsyncParsableCommand {
             file and commit, before any ref is sent.
             """)
 
-    @Argument(help: "The remote name or URL.")
-    var remote = "origin"
+    @Argument(help: "The remote name or URL (default: as git chooses: branch.<name>.pushRemote, remote.pushDefault, branch.<name>.remote, else origin).")
+    var remote: String?
 
     @Argument(help: "What to push, e.g. main, HEAD:refs/heads/main, +feature, :old-branch.")
     var refspecs: [String] = []

@@ -15,9 +15,7 @@ final class ReportFile: Sendable {
     }
 
     func append(_ result: MirrorResult) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(result) else { return }
-        handle.withLock { $0.write(Data((String(decoding: data, as: UTF8.self).redacted + "\n").utf8)) }
+        guard let line = MirrorReportLine(result).json() else { return }
+        handle.withLock { $0.write(Data((line + "\n").utf8)) }
     }
 }

@@ -42,7 +42,7 @@ import Testing
         let client = GitClient(credentials: .token(hub.token), writeCredentials: nil)
         let dir = URL(fileURLWithPath: Paths.scratch("events") + "/repo")
         let cloned = Collected()
-        _ = try await client.clone(repo.url, into: dir, options: CloneOptions(lfs: LFSOptions(exclude: ["*.onnx"])),
+        _ = try await client.clone(repo.url, into: dir, lfs: LFSOptions(exclude: ["*.onnx"]),
                                    events: cloned.handler)
         for (path, size) in repo.lfsFiles where path != "onnx/model.onnx" {
             expectLifecycle(cloned.of(path), size: Int64(size), path)

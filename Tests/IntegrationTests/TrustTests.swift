@@ -268,7 +268,7 @@ import Testing
 
         let client = GitClient(credentials: .token(hub.token))
         let pull = Task {
-            try await client.lfsPull(in: URL(fileURLWithPath: dir), options: LFSOptions(include: ["model.safetensors"]))
+            try await client.lfsPull(in: URL(fileURLWithPath: dir), lfs: LFSOptions(include: ["model.safetensors"]))
         }
         var waiting = false
         for _ in 0..<200 where !waiting {
