@@ -171,6 +171,22 @@ final class HelperWorld {
         #expect(credential?.token == "good-token" && credential?.source == "git credential helper '\(world.logHelper) good'")
     }
 
+    @Test func aHelperThatCannotStoreIsReportedAfterTheOthersWereTold() throws {
+        let world = try HelperWorld()
+        let snippet = "!f() { cat >/dev/null; test $1 = get && echo username=u && echo password=store-me-9876; "
+            + "test $1 = store && echo cannot keep store-me-9876 >&2 && exit 2; exit 0; }; f"
+        try world.config("[credential]\n\thelper = \"\(snippet)\"\n\thelper = \(world.logHelper) after\n")
+        let credential = try #require(try world.helpers().credential(for: url))
+        #expect {
+            try world.helpers().approve(credential, for: url)
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? MSGitError)?.kind == .io && text.contains("failed with exit status 2: cannot keep ***")
+                && !text.contains("store-me-9876")
+        }
+        #expect(world.log.contains("after store\n"), "the helpers after the failing one are still told")
+    }
+
     @Test func anExpiredPasswordIsNeitherUsedNorPassedOn() throws {
         let world = try HelperWorld()
         try world.config("[credential]\n\thelper = \(world.logHelper) old\n\thelper = \(world.logHelper) new\n")
