@@ -14,6 +14,9 @@ public struct Credential: Sendable, CustomStringConvertible {
     public var token: String
     /// Where the token came from, for messages ("MSGIT_TOKEN", "token file /path"). Never the token.
     public var source: String
+    /// What git's credential helpers said with the token, when they gave it: what `approve` and
+    /// `reject` hand back to them, and how `GitCredentialHelpers` knows the credential for its own.
+    var helperAnswer: GitCredentialHelpers.Answer?
 
     public init(username: String = Credential.defaultUsername, token: String, source: String) {
         self.username = username

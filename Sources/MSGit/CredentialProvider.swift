@@ -12,10 +12,24 @@ public protocol CredentialProvider: Sendable {
     /// named by the repository's `.lfsconfig` (which the repository's authors choose). Only
     /// credentials stored for that very host may be given; the default gives none.
     func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential?
+
+    /// The hub accepted `credential` for `url`: a provider that keeps credentials may store it
+    /// (git's `credential approve`, which sends `store` to its helpers). Called after the first
+    /// request that succeeded with it; a failure here should be reported, not fail the operation.
+    /// The default does nothing.
+    func approve(_ credential: Credential, for url: RemoteURL) throws
+
+    /// The hub refused `credential` for `url` ("HTTP Basic: Access denied"): a provider that keeps
+    /// credentials may forget it (git's `credential reject`, which sends `erase` to its helpers),
+    /// so that the next ask finds a rotated token rather than the stale one. The default does
+    /// nothing.
+    func reject(_ credential: Credential, for url: RemoteURL) throws
 }
 
 extension CredentialProvider {
     public func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential? { nil }
+    public func approve(_ credential: Credential, for url: RemoteURL) throws {}
+    public func reject(_ credential: Credential, for url: RemoteURL) throws {}
 }
 
 /// A fixed token.
@@ -65,6 +79,29 @@ public struct CredentialChain: CredentialProvider {
             if let credential = try provider.credential(forSecondaryOrigin: url) { return credential }
         }
         return nil
+    }
+
+    /// Tells every provider (each decides whether the credential is its own); the first failure
+    /// is thrown once all have been told.
+    public func approve(_ credential: Credential, for url: RemoteURL) throws {
+        try tellAll { try $0.approve(credential, for: url) }
+    }
+
+    /// Tells every provider, as `approve`.
+    public func reject(_ credential: Credential, for url: RemoteURL) throws {
+        try tellAll { try $0.reject(credential, for: url) }
+    }
+
+    private func tellAll(_ body: (any CredentialProvider) throws -> Void) throws {
+        var firstError: (any Error)?
+        for provider in providers {
+            do {
+                try body(provider)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
     }
 }
 

@@ -7,22 +7,36 @@ import Foundation
 /// 3. for ModelScope hosts (`modelscope.cn`, `modelscope.ai` and their subdomains),
 ///    `~/.modelscope/credentials/git_token`, where ModelScope's SDK saves it
 ///    (`MODELSCOPE_CREDENTIALS_PATH` moves the directory, as in the SDK)
-/// 4. git's credential store files, `~/.git-credentials` then `$XDG_CONFIG_HOME/git/credentials`
+/// 4. git's credential helpers (`credential.helper` and `credential.<url>.helper` in git's
+///    configuration), asked as git asks them, without git (`GitCredentialHelpers`)
+/// 5. git's credential store files, `~/.git-credentials` then `$XDG_CONFIG_HOME/git/credentials`
 ///    (default `~/.config/git/credentials`), matched as git matches them, without running git
-/// 5. `~/.netrc`
+/// 6. `~/.netrc`
 ///
 /// The username is the one stored with the token where there is one, else `oauth2`.
+///
+/// A helper that fails does not stop the search: the store files and netrc are still read, and
+/// the helpers' failures are thrown only when no source had a token.
 public struct StandardCredentials: CredentialProvider {
     public var tokenFile: URL?
-    public var environment: [String: String]
-    public var home: URL
+    public var environment: [String: String] {
+        didSet { helpers.environment = environment }
+    }
+    public var home: URL {
+        didSet { helpers.home = home }
+    }
+    /// git's credential helpers, read with the same environment and home (set its `timeout`,
+    /// `logger` or `gitDirectory` here).
+    public var helpers: GitCredentialHelpers
 
     public init(tokenFile: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 home: URL? = nil) {
         self.tokenFile = tokenFile
         self.environment = environment
-        self.home = home ?? environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let home = home ?? environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? FileManager.default.homeDirectoryForCurrentUser
+        self.home = home
+        helpers = GitCredentialHelpers(environment: environment, home: home)
     }
 
     public func credential(for url: RemoteURL) throws -> Credential? {
@@ -32,13 +46,29 @@ public struct StandardCredentials: CredentialProvider {
         if let token = environment["MSGIT_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
             return Credential(token: token, source: "MSGIT_TOKEN")
         }
-        return try credential(forSecondaryOrigin: url)
+        return try lookUp(url, secondaryOrigin: false)
     }
 
     /// Only the sources that bind a token to a host: the ModelScope file (for ModelScope hosts),
-    /// git's credential store and netrc. Never the token file or MSGIT_TOKEN, which were given for
-    /// the operation's own repository.
+    /// the credential helpers that keep credentials per host (see
+    /// `GitCredentialHelpers.credential(forSecondaryOrigin:)`), git's credential store and
+    /// netrc. Never the token file or MSGIT_TOKEN, which were given for the operation's own
+    /// repository.
     public func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential? {
+        try lookUp(url, secondaryOrigin: true)
+    }
+
+    /// Hands the credential back to git's credential helpers if they gave it.
+    public func approve(_ credential: Credential, for url: RemoteURL) throws {
+        try helpers.approve(credential, for: url)
+    }
+
+    /// Hands the credential back to git's credential helpers if they gave it.
+    public func reject(_ credential: Credential, for url: RemoteURL) throws {
+        try helpers.reject(credential, for: url)
+    }
+
+    private func lookUp(_ url: RemoteURL, secondaryOrigin: Bool) throws -> Credential? {
         if Self.isModelScope(url.host) {
             let directory = environment["MODELSCOPE_CREDENTIALS_PATH"].map { URL(fileURLWithPath: $0, isDirectory: true) }
                 ?? home.appendingPathComponent(".modelscope/credentials", isDirectory: true)
@@ -48,6 +78,8 @@ public struct StandardCredentials: CredentialProvider {
                 return Credential(token: token, source: file.path)
             }
         }
+        let fill = try helpers.fill(for: url, secondaryOrigin: secondaryOrigin)
+        if let credential = fill.credential { return credential }
         for file in gitCredentialFiles {
             if let text = try? String(contentsOf: file, encoding: .utf8),
                let found = GitCredentialStore.lookup(url, in: text) {
@@ -60,6 +92,7 @@ public struct StandardCredentials: CredentialProvider {
             return Credential(username: found.login ?? Credential.defaultUsername, token: found.password,
                               source: netrc.path)
         }
+        if let error = fill.error { throw error }
         return nil
     }
 
@@ -89,7 +122,8 @@ public struct StandardCredentials: CredentialProvider {
     /// Where to put a token, for messages.
     public static let sourcesHelp = """
         msgit looks for a token in --token-file, then MSGIT_TOKEN, then (for ModelScope) \
-        ~/.modelscope/credentials/git_token, then git's credential store (~/.git-credentials; \
+        ~/.modelscope/credentials/git_token, then git's credential helpers (credential.helper in \
+        git's configuration), then git's credential store (~/.git-credentials; \
         'msgit auth store <url>' writes it there), then ~/.netrc
         """
 }
