@@ -131,6 +131,7 @@ extension GitClient {
                            })
         do {
             var result = try await operation.run { try job.run() }
+            await tell(resolution.credential, for: remoteURL, accepted: true)
             if lfs.started { reporter.update { $0.phase = .lfs } }
             if let outcome = try await lfs.finish() {
                 try Task.checkCancellation()

@@ -17,6 +17,8 @@ public struct Credential: Sendable, CustomStringConvertible {
     /// What git's credential helpers said with the token, when they gave it: what `approve` and
     /// `reject` hand back to them, and how `GitCredentialHelpers` knows the credential for its own.
     var helperAnswer: GitCredentialHelpers.Answer?
+    /// The provider that gave it, which hears whether the hub accepted it (`approve`, `reject`).
+    var provider: (any CredentialProvider)?
 
     public init(username: String = Credential.defaultUsername, token: String, source: String) {
         self.username = username

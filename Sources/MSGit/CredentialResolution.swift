@@ -32,14 +32,20 @@ struct CredentialResolution {
                 + "use MSGIT_TOKEN or --token-file instead")
         } else {
             var found: Credential?
+            let reading = client.credentials, writing = client.writeCredentials
+            func ask(_ provider: (any CredentialProvider)?, secondary: Bool = false) throws -> Credential? {
+                guard let provider else { return nil }
+                var credential = secondary ? try provider.credential(forSecondaryOrigin: url) : try provider.credential(for: url)
+                credential?.provider = provider
+                return credential
+            }
             switch purpose {
             case .read:
-                found = try client.credentials.credential(for: url)
+                found = try ask(reading)
             case .write:
-                found = try client.writeCredentials?.credential(for: url) ?? client.credentials.credential(for: url)
+                found = try ask(writing) ?? ask(reading)
             case .mirrorTarget:
-                found = try client.writeCredentials?.credential(for: url)
-                    ?? client.credentials.credential(forSecondaryOrigin: url)
+                found = try ask(writing) ?? ask(reading, secondary: true)
             }
             if let username = client.username, found != nil { found!.username = username }
             credential = found

@@ -43,6 +43,7 @@ extension GitClient {
             setup = loaded
             let reporter = ProgressReporter(progress)
             let outcome = try await runFetch(loaded, directory: directory, remote: remote, reporter: reporter)
+            await tell(loaded.resolution.credential, for: loaded.url, accepted: true)
             reporter.finish { $0.phase = .done }
             return FetchResult(url: loaded.url.string, updatedRefs: outcome.updates.map(ReferenceChange.init),
                                receivedObjects: outcome.progress.receivedObjects,

@@ -84,6 +84,8 @@ public struct GitClient: Sendable {
     /// that hides a missing repository is reported as one.
     func explain(_ error: any Error, url: RemoteURL?, credential: Credential?) async -> MSGitError {
         var failure = MSGitError.from(error, url: url)
+        // `auth check` does not come here: a diagnosis changes no keychain.
+        if failure.kind == .authenticationRejected { await tell(credential, for: url, accepted: false) }
         guard let url, failure.kind == .authenticationRejected || failure.kind == .authenticationRequired else {
             return failure
         }
@@ -103,6 +105,23 @@ public struct GitClient: Sendable {
             return failure
         default:
             return failure
+        }
+    }
+}
+
+extension GitClient {
+    /// Tells the provider that gave `credential` whether the hub at `url` accepted it, as git's
+    /// `credential approve` and `credential reject` do: a keychain keeps a token that works and
+    /// forgets one that was refused, so that the next run asks for the rotated one. A provider's
+    /// failure is logged, never the operation's; helpers run off the concurrency pool.
+    func tell(_ credential: Credential?, for url: RemoteURL?, accepted: Bool) async {
+        guard let credential, let url, let provider = credential.provider else { return }
+        do {
+            try await BlockingWork.run {
+                if accepted { try provider.approve(credential, for: url) } else { try provider.reject(credential, for: url) }
+            }
+        } catch {
+            logger.warning("\(error)")
         }
     }
 }

@@ -96,6 +96,7 @@ extension GitClient {
 
             let fetching = try makeOperation()
             let fetched = try await fetching.run { try job.fetch(in: parent, operation: fetching) }
+            await tell(credential, for: url, accepted: true)
             result.refsChanged = fetched.changed
 
             if options.lfs != .none {

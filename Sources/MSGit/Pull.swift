@@ -67,6 +67,7 @@ extension GitClient {
                                                     secrets: secrets)
             setup = loaded
             let fetched = try await runFetch(loaded, directory: directory, remote: upstream.remote, reporter: reporter)
+            await tell(loaded.resolution.credential, for: loaded.url, accepted: true)
 
             let operation = try makeOperation()
             let (moved, plan) = try await operation.run { () -> (Moved, LFSPass.Plan?) in

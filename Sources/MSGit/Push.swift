@@ -73,6 +73,7 @@ extension GitClient {
                                           secrets: secrets, reporter: reporter, events: events)
             let sending = try makeOperation()
             var result = try await sending.run { try job.send(plan, operation: sending) }
+            await tell(loaded.resolution.credential, for: loaded.url, accepted: true)
             result.lfsUploadedObjects = lfs.uploaded
             result.lfsUploadedBytes = lfs.uploadedBytes
             result.duration = ContinuousClock.now - start

@@ -151,6 +151,7 @@ extension GitClient {
                                           reporter: reporter, events: events)
             let pushing = try makeOperation()
             try await pushing.run { try job.push(commit, branch: base.branch, operation: pushing) }
+            await tell(credential, for: remote, accepted: true)
             reporter.finish { $0.phase = .done }
             logger.info("uploaded \(files.count) files (\(lfsFiles.count) in LFS) to \(remote) \(base.branch) as \(commit.hex)")
             return UploadResult(url: remote.string, branch: base.branch, commit: commit.hex, parent: base.parent?.hex,
