@@ -17,6 +17,9 @@ struct CloneJob: Sendable {
     /// is on and there is a tree to check out: the LFS pass can then start while the checkout
     /// writes the pointer files.
     let beforeCheckout: @Sendable (LFSPass.Plan) -> Void
+    /// A dry run: everything up to the checkout (the history fetched, HEAD set, the tree checked,
+    /// the LFS plan handed over), then nothing more.
+    var stopsBeforeCheckout = false
 
     /// Clones; when LFS is on, hands the plan of the LFS pass to `beforeCheckout` as the checkout
     /// starts.
@@ -88,6 +91,12 @@ struct CloneJob: Sendable {
                 if lfs.enabled {
                     beforeCheckout(try LFSPass.plan(repository: repository, remoteName: "origin", remoteURL: url,
                                                     options: lfs, beforeCheckout: true))
+                }
+                if stopsBeforeCheckout {
+                    return CloneResult(url: url.string, directory: directory, branch: checkedOutBranch,
+                                       head: repository.commit(for: "HEAD")?.hex, isEmptyRepository: false,
+                                       receivedObjects: fetched.progress.receivedObjects,
+                                       receivedBytes: fetched.progress.receivedBytes, duration: .zero, warnings: warnings)
                 }
                 reporter.update { $0.phase = .checkingOut }
                 try repository.checkoutHead(force: true, newWorkTree: true) { completed, total in

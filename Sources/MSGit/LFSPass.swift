@@ -39,12 +39,14 @@ struct LFSPass: Sendable {
     ///
     /// `beforeCheckout` reads the attributes from HEAD's commit (and the repository's own attribute
     /// files) rather than from the work tree and the index, which a clone has not written yet.
+    /// `commit`: another commit's files than HEAD's (a pull's target), attributes read from it.
     static func plan(repository: Repository, remoteName: String, remoteURL: RemoteURL, options: LFSOptions,
-                     only: Set<String>? = nil, beforeCheckout: Bool = false) throws -> Plan {
+                     only: Set<String>? = nil, beforeCheckout: Bool = false, commit: ObjectID? = nil) throws -> Plan {
+        let beforeCheckout = beforeCheckout || commit != nil
         let filter = pathFilter(options, repository: repository)
         var files: [LFSFile] = []
         var excluded: [String] = []
-        if let head = repository.commit(for: "HEAD"), only?.isEmpty != true {
+        if let head = commit ?? repository.commit(for: "HEAD"), only?.isEmpty != true {
             let attributesFrom = beforeCheckout ? head : nil
             try repository.walkFiles(ofCommit: head, contentLimit: LFSBlob.readLimit) { blob, content in
                 guard only?.contains(blob.path) ?? true,

@@ -137,23 +137,32 @@ struct Upstream: Sendable {
         return Upstream(branch: local, remote: remoteName, remoteBranch: String(merge.dropFirst("refs/heads/".count)))
     }
 
-    /// Fast-forwards the branch and its work tree to the fetched tip of the upstream.
-    func fastForward(_ repository: Repository, recordLFS: Bool, reporter: ProgressReporter) throws -> Moved {
+    /// The fetched tip of the upstream that the branch would move to; HEAD itself when the branch
+    /// has it already. Throws when the two have diverged.
+    func fastForwardTarget(_ repository: Repository) throws -> ObjectID {
         let merge = "refs/heads/\(remoteBranch)"
-        guard let root = repository.workingDirectory else { throw MSGitError(.invalidArgument, "no work tree") }
         guard let tracking = repository.trackingReference(remote: remote, for: merge),
               let target = repository.resolve(tracking) else {
             throw MSGitError(.invalidArgument, "couldn't find remote ref \(merge) on '\(remote)'")
         }
-        try WorkTreeUpdate.undoInterruptedMove(repository)
-        let current = repository.commit(for: "HEAD")
-        if let current, current == target || repository.isAncestor(target, of: current) {
-            return Moved(previous: current, head: current, upToDate: true, root: root)
-        }
-        if let current, !repository.isAncestor(current, of: target) {
+        guard let current = repository.commit(for: "HEAD") else { return target }
+        if current == target || repository.isAncestor(target, of: current) { return current }
+        guard repository.isAncestor(current, of: target) else {
             throw MSGitError(.notFastForward, "Not possible to fast-forward, aborting.",
                              hint: "'\(branch)' and '\(remote)/\(remoteBranch)' have diverged, and msgit does not merge; "
                                  + "integrate them with git (merge or rebase), or start over from the remote's branch")
+        }
+        return target
+    }
+
+    /// Fast-forwards the branch and its work tree to the fetched tip of the upstream.
+    func fastForward(_ repository: Repository, recordLFS: Bool, reporter: ProgressReporter) throws -> Moved {
+        guard let root = repository.workingDirectory else { throw MSGitError(.invalidArgument, "no work tree") }
+        try WorkTreeUpdate.undoInterruptedMove(repository)
+        let current = repository.commit(for: "HEAD")
+        let target = try fastForwardTarget(repository)
+        if let current, current == target {
+            return Moved(previous: current, head: current, upToDate: true, root: root)
         }
         reporter.update { $0.phase = .checkingOut }
         _ = try WorkTreeUpdate.move(repository, from: current, to: target, action: .merge,

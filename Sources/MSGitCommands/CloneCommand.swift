@@ -37,6 +37,9 @@ struct CloneCommand: AsyncParsableCommand {
     @Flag(help: "Leave LFS files as pointers (fetch them later with 'msgit lfs pull').")
     var noLfs = false
 
+    @Flag(help: "Show what would be downloaded and written (each LFS file's action, the bytes, the room on disk), and do nothing else: the history is fetched into a temporary directory to read the tree, then removed.")
+    var dryRun = false
+
     @OptionGroup var lfs: LFSOptionGroup
     @OptionGroup var global: GlobalOptions
 
@@ -46,8 +49,16 @@ struct CloneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = global.makeClient()
-        let renderer = global.progressRenderer()
         let target = directory.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        if dryRun {
+            let (url, options, lfsOptions) = (url, CloneOptions(branch: branch, revision: revision, bare: bare),
+                                              lfs.options(enabled: !noLfs))
+            try await DryRunOutput.run("clone", global: global) {
+                try await client.planClone(url, into: target, options: options, lfs: lfsOptions)
+            }
+            return
+        }
+        let renderer = global.progressRenderer()
         let name = directory ?? ((try? RemoteURL(ShortNames.expand(url)).humanishName).map { $0 + (bare ? ".git" : "") } ?? "")
         if !name.isEmpty { global.say("Cloning into \(bare ? "bare repository " : "")'\(name)'...") }
         defer { renderer?.finish() }

@@ -55,6 +55,8 @@ struct JSONReport: Encodable {
     var lfsUploadedBytes: Int64?
     var upload: UploadInfo?
     var access: AccessReport?
+    /// What a `--dry-run` would download and write.
+    var plan: PlanInfo?
     var durationSeconds = 0.0
     var warnings: [String]?
     var error: ErrorInfo?
@@ -78,6 +80,12 @@ struct JSONReport: Encodable {
             status = "lfs-incomplete"
             exitCode = ExitStatus.lfsIncomplete
         }
+    }
+
+    mutating func setPlan(_ plan: DownloadPlan) {
+        url = plan.url
+        head = plan.commit
+        self.plan = PlanInfo(plan)
     }
 
     static func changes(_ updates: [ReferenceChange]) -> [RefChange] {

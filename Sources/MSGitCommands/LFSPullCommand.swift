@@ -15,14 +15,24 @@ struct LFSPullCommand: AsyncParsableCommand {
     @Argument(help: "The remote whose LFS server to use (default: the current branch's remote, else origin).")
     var remote: String?
 
+    @Flag(help: "Show what would be downloaded and written (each LFS file's action, the bytes, the room on disk), and do nothing else.")
+    var dryRun = false
+
     @OptionGroup var lfs: LFSOptionGroup
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let client = global.makeClient()
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        if dryRun {
+            let (remote, options) = (remote, lfs.options())
+            try await DryRunOutput.run("lfs pull", global: global) {
+                try await client.planLFSPull(in: directory, remote: remote, lfs: options)
+            }
+            return
+        }
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
-        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (remote, options, handler) = (remote, lfs.options(), renderer?.handler)
         let events = try global.lfsEventHandler()
         let result = try await global.perform("lfs pull", {

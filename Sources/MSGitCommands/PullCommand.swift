@@ -25,14 +25,24 @@ struct PullCommand: AsyncParsableCommand {
     @Flag(help: "Leave the LFS files the update writes as pointers.")
     var noLfs = false
 
+    @Flag(help: "Fetch, then show what the update would download and write, and do nothing else (the branch and its work tree stay).")
+    var dryRun = false
+
     @OptionGroup var lfs: LFSOptionGroup
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let client = global.makeClient()
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        if dryRun {
+            let (remote, branch, options) = (remote, branch, lfs.options(enabled: !noLfs))
+            try await DryRunOutput.run("pull", global: global) {
+                try await client.planPull(in: directory, remote: remote, branch: branch, lfs: options)
+            }
+            return
+        }
         let renderer = global.progressRenderer()
         defer { renderer?.finish() }
-        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let (remote, branch, options, handler) = (remote, branch, lfs.options(enabled: !noLfs), renderer?.handler)
         let events = try global.lfsEventHandler()
         let result = try await global.perform("pull", {

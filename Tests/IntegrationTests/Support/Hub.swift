@@ -356,6 +356,14 @@ enum Files {
         return x.allSatisfy { key, value in y[key]!.mode == value.mode && y[key]!.data == value.data }
     }
 
+    /// A short text that changes when any file under `root` (but `.git`) changes: path, mode, size
+    /// and a hash of the content, per file. For "the work tree is as it was" within one test.
+    static func treeDigest(_ root: String) throws -> String {
+        try snapshot(root).sorted { $0.key < $1.key }
+            .map { "\($0.key) \(String($0.value.mode, radix: 8)) \($0.value.data.count) \($0.value.data.hashValue)" }
+            .joined(separator: "\n")
+    }
+
     static func read(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
