@@ -149,3 +149,120 @@ extension GitClient {
                      logger: logger).preview(checkedOut: checkedOut)
     }
 }
+
+/// What mirroring one repository would fetch: references to change and LFS objects to download.
+public struct MirrorPlan: Sendable {
+    /// The repository URL, without userinfo.
+    public var url: String
+    /// Where its mirror is or would be.
+    public var path: URL?
+    /// References the fetch would create, move or delete in the mirror.
+    public var refsChanged: Int
+    /// The LFS objects of the mirror's scope, each named by one path that holds it: `.download`
+    /// or `.fromStore` (in the mirror's store or the shared one already); the totals and the room.
+    public var plan: DownloadPlan?
+    /// Why there is no plan.
+    public var error: MSGitError?
+
+    public init(url: String, path: URL? = nil, refsChanged: Int = 0, plan: DownloadPlan? = nil, error: MSGitError? = nil) {
+        self.url = url
+        self.path = path
+        self.refsChanged = refsChanged
+        self.plan = plan
+        self.error = error
+    }
+}
+
+extension GitClient {
+    /// What `mirror` would fetch for each entry, `jobs` at a time, with no mirror changed: each
+    /// repository's history is fetched into a temporary repository (one that borrows an existing
+    /// mirror's objects, so only what is new comes), its LFS objects listed against the stores,
+    /// and the temporary repository removed. Never throws: each plan says what happened.
+    public func planMirror(_ entries: [String], into root: URL, jobs: Int = 4,
+                           options: MirrorOptions = MirrorOptions()) async -> [MirrorPlan] {
+        await withTaskGroup(of: MirrorPlan.self) { group in
+            var pending = entries[...]
+            func addNext() {
+                guard let entry = pending.popFirst() else { return }
+                group.addTask { await self.planMirror(entry, into: root, options: options) }
+            }
+            for _ in 0..<max(1, jobs) { addNext() }
+            var plans: [MirrorPlan] = []
+            while let plan = await group.next() {
+                plans.append(plan)
+                addNext()
+            }
+            return plans
+        }
+    }
+
+    /// `planMirror` of one entry.
+    public func planMirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorPlan {
+        var result = MirrorPlan(url: Manifest.identity(entry).redacted)
+        let secrets = SecretScope()
+        defer { secrets.end() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("msgit-dry-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var credential: Credential?
+        var remote: RemoteURL?
+        do {
+            let url = try RemoteURL(entry)
+            remote = url
+            result.url = url.string
+            credential = try CredentialResolution(url: url, client: self, secrets: secrets).credential
+            let relative = try MirrorJob.relativeLocation(of: url)
+            let mirror = root.appendingPathComponent(relative, isDirectory: true)
+            result.path = mirror
+            let job = MirrorJob(url: url, root: scratch, relative: relative,
+                                authenticator: Authenticator(remote: url, credential: credential), logger: logger)
+            let operation = try makeOperation()
+            let (fetched, lfsPlan) = try await operation.run { () throws -> (MirrorJob.Fetched, MirrorJob.LFSPlan?) in
+                let parent = try job.parentDirectory()
+                try Self.borrow(mirror, into: job.path)
+                let fetched = try job.fetch(in: parent, operation: operation)
+                return (fetched, options.lfs == .none ? nil : try job.lfsPlan(options.lfs))
+            }
+            await tell(credential, for: url, accepted: true)
+            result.refsChanged = fetched.changed
+            var preview = WorkTreeFill.Preview()
+            let store = ObjectStore(gitDirectory: mirror)
+            let shared = options.sharedLFSStorage
+                ? ObjectStore(root: options.lfsStorage ?? root.appendingPathComponent(".lfs-storage")) : nil
+            var seen: Set<String> = []
+            for (path, pointer) in lfsPlan?.pointers ?? [] where seen.insert(pointer.oid).inserted {
+                let here = store.contains(pointer) || shared?.contains(pointer) == true
+                preview.files.append(WorkTreeFill.Preview.File(path: path, oid: pointer.oid, size: pointer.size,
+                                                               action: here ? .fromStore : .download))
+                if !here {
+                    preview.objectsToDownload += 1
+                    preview.bytesToDownload = preview.bytesToDownload.saturatingAdd(pointer.size)
+                }
+            }
+            preview.files.sort { $0.path < $1.path }
+            preview.bytesNeeded = preview.bytesToDownload.saturatingAdd(Int64(clamping: fetched.receivedBytes))
+            preview.bytesAvailable = WorkTreeFill.Preview.bytesAvailable(near: mirror)
+            result.plan = DownloadPlan(url: url.string, commit: nil, gitBytes: fetched.receivedBytes, lfs: preview)
+        } catch {
+            result.error = await explain(error, url: remote, credential: credential)
+        }
+        return result
+    }
+
+    /// Makes `scratch` a bare repository that borrows `mirror`'s objects (git's alternates) and
+    /// starts from its references and LFS record, so that a fetch into it brings only what the
+    /// mirror lacks and the LFS plan starts where the mirror's last run ended. Nothing of the
+    /// mirror is written.
+    private static func borrow(_ mirror: URL, into scratch: URL) throws {
+        guard let source = try? Repository.open(at: mirror) else { return }
+        _ = try Repository.create(at: scratch, bare: true)
+        let info = scratch.appendingPathComponent("objects/info", isDirectory: true)
+        try FileManager.default.createDirectory(at: info, withIntermediateDirectories: true)
+        try Data((mirror.appendingPathComponent("objects").path + "\n").utf8).write(to: info.appendingPathComponent("alternates"))
+        // Opened anew, after the alternates are written: libgit2 reads them when it loads the odb.
+        let borrowed = try Repository.open(at: scratch)
+        for reference in try source.references(matching: "refs/*") {
+            try borrowed.createReference(reference.name, target: reference.target, force: true, message: "mirror: dry run")
+        }
+        if let state = try? Data(contentsOf: MirrorState.file(mirror)) { try state.write(to: MirrorState.file(scratch)) }
+    }
+}

@@ -100,6 +100,7 @@ struct MirrorJob: Sendable {
 
     struct Fetched: Sendable {
         var changed: Int
+        var receivedBytes: UInt64 = 0
     }
 
     /// Creates the bare mirror if needed (in `parent`, from `parentDirectory`) and brings every
@@ -141,7 +142,7 @@ struct MirrorJob: Sendable {
         if let head = heads.first(where: { $0.name == "HEAD" })?.symbolicTarget {
             try repository.setHead(head)
         }
-        return Fetched(changed: outcome.updates.count)
+        return Fetched(changed: outcome.updates.count, receivedBytes: outcome.progress.receivedBytes)
     }
 
     struct LFSPlan: Sendable {

@@ -52,6 +52,11 @@ struct MirrorCommand: AsyncParsableCommand {
                                valueName: "url"))
     var baseURL: String?
 
+    @Flag(help: ArgumentHelp("Show, per repository, the refs that would change and the LFS objects and bytes that would be "
+                             + "downloaded, and change no mirror (each history is fetched into a temporary repository that "
+                             + "borrows the mirror's objects)."))
+    var dryRun = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -72,6 +77,12 @@ struct MirrorCommand: AsyncParsableCommand {
                                     sharedLFSStorage: lfsStorage != "none")
         let reportFile = try report.map(ReportFile.init)
         let root = URL(fileURLWithPath: into, isDirectory: true)
+        if dryRun {
+            let (list, jobs) = (entries.entries, jobs)
+            let plans = try await withInterrupts { await client.planMirror(list, into: root, jobs: jobs, options: options) }
+            try MirrorPlanLine.show(plans.sorted { $0.url < $1.url }, global: global, report: reportFile)
+            return
+        }
         global.say("Mirroring \(entries.entries.count) repositories into \(root.path)")
         let (list, jobs, humanOutput) = (entries.entries, jobs, global.humanOutput)
         let results = try await withInterrupts {

@@ -14,6 +14,10 @@ final class ReportFile: Sendable {
         self.handle = Mutex(handle)
     }
 
+    func append(line: String) {
+        handle.withLock { $0.write(Data((line + "\n").utf8)) }
+    }
+
     func append(_ result: MirrorResult) {
         guard let line = MirrorReportLine(result).json() else { return }
         handle.withLock { $0.write(Data((line + "\n").utf8)) }

@@ -134,3 +134,58 @@ import Testing
         #expect(human.stdout.contains("more than the file system has free"), "\(human.stdout)")
     }
 }
+
+/// `mirror --dry-run`: per repository, what a run would fetch; no mirror changes, and the real run
+/// then fetches exactly that.
+@Suite struct MirrorDryRunTests {
+    let hub = Hub.shared
+
+    struct Line: Decodable {
+        var url: String
+        var status: String
+        var refsChanged: Int
+        /// A plan's; a run's line has `lfsObjects` instead.
+        var lfsObjectsToDownload: Int?
+        var lfsObjects: Int?
+    }
+
+    func lines(_ result: Shell.Result) throws -> [Line] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try result.stdout.split(separator: "\n").map { try decoder.decode(Line.self, from: Data($0.utf8)) }
+    }
+
+    @Test func aMirrorsDryRunIsWhatTheRunThenFetches() throws {
+        let repo = try Fixtures.lfsModel("dry-mirror")
+        let base = Paths.scratch("dry-mirror")
+        let manifest = base + "/manifest.txt", into = base + "/mirrors"
+        try Files.write(manifest, repo.url + "\n")
+        let mirror = ["mirror", "--manifest", manifest, "--into", into, "--json"]
+
+        // Nothing there yet: the whole history and every LFS object of it.
+        let first = try lines(Shell.msgit(mirror + ["--dry-run"], env: hub.env))
+        #expect(first.count == 1 && first[0].status == "ok" && first[0].refsChanged > 0, "\(first)")
+        #expect(!FileManager.default.fileExists(atPath: into), "a dry run makes no mirror")
+        let ran = try lines(Shell.msgit(mirror, env: hub.env))
+        #expect(ran.first?.lfsObjects == first[0].lfsObjectsToDownload && (first[0].lfsObjectsToDownload ?? 0) > 0,
+                "\(ran) \(first)")
+
+        // Up to date: nothing to fetch.
+        let refs = try Git.refs(into + "/" + (try #require(FileManager.default.subpathsOfDirectory(atPath: into)
+            .first { $0.hasSuffix(".git") && !$0.contains(".git/") })))
+        let idle = try lines(Shell.msgit(mirror + ["--dry-run"], env: hub.env))
+        #expect(idle.first.map { ($0.refsChanged, $0.lfsObjectsToDownload ?? -1) } ?? (-1, -1) == (0, 0), "\(idle)")
+
+        // A new version: its ref and its two new objects, and the mirror is not touched by the plan.
+        try Fixtures.pushSecondVersion(repo)
+        let next = try lines(Shell.msgit(mirror + ["--dry-run"], env: hub.env))
+        #expect(next.first.map { ($0.refsChanged, $0.lfsObjectsToDownload ?? -1) } ?? (-1, -1) == (1, 2), "\(next)")
+        let path = into + "/" + (try FileManager.default.subpathsOfDirectory(atPath: into)
+            .first { $0.hasSuffix(".git") && !$0.contains(".git/") } ?? "")
+        #expect(try Git.refs(path) == refs, "the dry run moved no ref of the mirror")
+        let again = try lines(Shell.msgit(mirror, env: hub.env))
+        #expect(again.first?.lfsObjects == 2 && again.first?.refsChanged == 1, "\(again)")
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: Paths.scratchRoot + "/tmp")) ?? []
+        #expect(!scratch.contains { $0.hasPrefix("msgit-dry-run-") }, "temporary repositories are gone")
+    }
+}
