@@ -24,6 +24,14 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   7. 10,000 LFS files of 4 KiB: msgit lfs pull vs git lfs pull.
   8. a mirror of 20 small model repositories from nothing: msgit mirror vs git clone --mirror + git lfs
      fetch --all, four at a time each.
+  Publishing (each timed push goes into a new empty repository, so every object is uploaded):
+  9. the model of scenario 1: msgit push vs git push (git-lfs's pre-push); msgit upload of the same
+     folder vs git init + add + commit + push (git-lfs cleaning and pushing).
+ 10. 1,000 LFS files of 16 KiB: msgit push vs git push.
+ 11. one 1 GiB LFS object: msgit push vs git push, and vs curl -T of the object to the href a batch
+     upload request hands out (the PUT alone).
+ 12. an update: a commit that adds one 128 MiB file to a repository that has the rest: msgit push vs
+     git push.
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
 writeback of an earlier one, and with earlier runs' trees out of the way in a way that does not slow
@@ -501,6 +509,113 @@ class Bench:
         git = self.measure(["sh", "-c", script], prepare=lambda: (rm(), os.makedirs(mirrors)))
         self.row(8, f"mirror of {count} repositories", msgit, git, "clone --mirror + lfs fetch --all (4 at a time)")
 
+    # Publishing ------------------------------------------------------------------------------------
+    def publish_worktree(self, name, files):
+        """A local repository with git-lfs holding `files` (committed, its LFS objects in
+        .git/lfs/objects), never pushed: each timed push goes to a repository of its own."""
+        work = os.path.join(self.work, "fixtures", name)
+        hubmod.model_worktree(work, "# benchmark model\n", env=self.env)
+        git = lambda *a: sh(["git", *a], cwd=work, env=self.env)
+        git("config", "gc.auto", "0")  # see lfs_repo
+        for path, size in files:
+            hubmod.write_random(os.path.join(work, path), size, name + path)
+        git("add", ".")
+        git("commit", "-q", "-m", "Add weights")
+        return work
+
+    def new_target(self, label):
+        """Makes a new empty repository on the hub and writes its URL (through the proxy, if any) to
+        a file the timed command reads: every run publishes into a repository that has nothing."""
+        self.targets = getattr(self, "targets", 0) + 1
+        name = f"bench/{label}-{self.targets:03}"
+        hubmod.create_bare(self.hub, name)
+        path = os.path.join(self.work, f"target-{label}")
+        with open(path, "w") as f:
+            f.write(f"{self.base}/{name}.git")
+        return path
+
+    def push_pair(self, scenario, label, work, what, target):
+        """`msgit push` and `git push` (git-lfs's pre-push) of `work`'s master into new repositories."""
+        url_file = os.path.join(self.work, f"target-{label}")
+        prepare = lambda: self.new_target(label)
+        msgit = self.measure(["sh", "-c", f'{self.msgit} -C {work} push -q "$(cat {url_file})" master'], prepare=prepare)
+        git = self.measure(["sh", "-c", f'git -C {work} push -q "$(cat {url_file})" master'], prepare=prepare)
+        self.row(scenario, what, msgit, git, "git push (git-lfs)", self.latency_target(target))
+        return msgit, git
+
+    def scenario9(self):
+        print("9. publishing a model: push into a new repository, and upload of the same folder", flush=True)
+        work = self.publish_worktree("bench/pub-model", self.model_files())
+        self.push_pair(9, "pub-model", work, "model push (new repository)", "<= 0.9, RSS <= 100 MiB")
+        # upload: the folder as files (no .git), against git init + lfs track + add + commit + push.
+        folder = os.path.join(self.work, "fixtures", "pub-folder")
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(work, folder, ignore=shutil.ignore_patterns(".git"))
+        url_file = os.path.join(self.work, "target-pub-upload")
+        prepare = lambda: self.new_target("pub-upload")
+        msgit = self.measure(["sh", "-c", f'{self.msgit} upload -q "$(cat {url_file})" {folder}'], prepare=prepare)
+        copy = os.path.join(self.work, "runs", "s9-git-folder")
+
+        def fresh_copy():
+            self.discard(copy)
+            shutil.copytree(folder, copy)
+            self.new_target("pub-upload")
+        script = (f'cd {copy} && git init -q --initial-branch=master && git lfs install --local >/dev/null && git add -A && git commit -q -m upload && '
+                  f'git push -q "$(cat {url_file})" master')
+        git = self.measure(["sh", "-c", script], prepare=fresh_copy)
+        self.row(9, "model upload (folder, new repository)", msgit, git, "git add + commit + push (git-lfs)",
+                 self.latency_target("<= 1.0, RSS <= 100 MiB"))
+
+    def scenario10(self):
+        print("10. publishing 1,000 LFS files of 16 KiB", flush=True)
+        work = self.publish_worktree("bench/pub-many", [(f"files/f{i:04}.bin", 16 << 10) for i in range(self.size(1000, 50))])
+        self.push_pair(10, "pub-many", work, "1,000 x 16 KiB push (new repository)", "<= 0.9")
+
+    def scenario11(self):
+        print("11. publishing one 1 GiB LFS object", flush=True)
+        size = self.size(1 << 30, 16 * MIB)
+        work = self.publish_worktree("bench/pub-big", [("weights.bin", size)])
+        msgit, _ = self.push_pair(11, "pub-big", work, "1 GiB object push (new repository)", "RSS <= 100 MiB")
+        # curl -T: the object PUT to the href a batch upload request hands out, straight from the file.
+        oid = sh(["git", "lfs", "ls-files", "-l"], cwd=work).stdout.split()[0]
+        source = os.path.join(work, ".git", "lfs", "objects", oid[:2], oid[2:4], oid)
+        put = os.path.join(self.work, "curl-put.sh")
+
+        def href():
+            url = open(self.new_target("pub-curl")).read().strip()
+            batch = json.dumps({"operation": "upload", "transfers": ["basic"], "objects": [{"oid": oid, "size": size}]})
+            answer = sh(["curl", "-s", "-u", f"oauth2:{self.token}", "-H", "Accept: application/vnd.git-lfs+json",
+                         "-H", "Content-Type: application/vnd.git-lfs+json", "-d", batch,
+                         f"{url}/info/lfs/objects/batch"]).stdout
+            action = json.loads(answer)["objects"][0]["actions"]["upload"]
+            headers = " ".join(f"-H '{k}: {v}'" for k, v in action.get("header", {}).items())
+            with open(put, "w") as f:
+                f.write(f"curl -s -f -o /dev/null -T {source} {headers} '{action['href']}'\n")
+        curl = self.measure(["sh", put], prepare=href)
+        self.row(11, "1 GiB object push (new repository)", msgit, curl, "curl -T (the PUT alone)", "<= 1.2 of curl")
+
+    def scenario12(self):
+        print("12. an update that adds one large file to an existing repository", flush=True)
+        size = self.size(128 * MIB, 4 * MIB)
+        runs = []
+        for tool in ("msgit", "git"):
+            work = self.publish_worktree(f"bench/pub-update-{tool}", self.model_files()[:3])
+            hubmod.create_bare(self.hub, f"bench/pub-update-{tool}")
+            sh(["git", "push", "-q", f"{self.hub['url']}/bench/pub-update-{tool}.git", "master"], cwd=work, env=self.env)
+            state = {"n": 0}
+
+            def new_commit(work=work, state=state, tool=tool):
+                state["n"] += 1
+                path = os.path.join(work, f"added-{state['n']}.safetensors")
+                hubmod.write_random(path, size, f"{tool}-update-{state['n']}")
+                sh(["git", "add", path], cwd=work, env=self.env)
+                sh(["git", "commit", "-q", "-m", f"Add {os.path.basename(path)}"], cwd=work, env=self.env)
+            url = f"{self.base}/bench/pub-update-{tool}.git"
+            command = ([self.msgit, "-C", work, "push", "-q", url, "master"] if tool == "msgit"
+                       else ["git", "-C", work, "push", "-q", url, "master"])
+            runs.append(self.measure(command, prepare=new_commit))
+        self.row(12, "update: push one new 128 MiB file", runs[0], runs[1], "git push (git-lfs)", self.latency_target("<= 0.9"))
+
     def model_files(self):
         files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
                  ("model-00002.safetensors", self.size(128 * MIB, 2 * MIB)),
@@ -645,7 +760,7 @@ def main():
                 break
             bench.empty_trash()
             bench.done.add({1: "bench/model", 2: "bench/code", 3: "bench/big", 4: "bench/many", 5: "-", 6: "bench/model", 7: "bench/tiny",
-                            8: "-"}[n])
+                            8: "-"}.get(n, "-"))
         bench.write(failure)
     finally:
         bench.stop()

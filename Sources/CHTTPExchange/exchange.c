@@ -3,6 +3,7 @@
 #include "msgit_http_exchange.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,11 +11,18 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The most a response's header block may take. */
 #define MAX_HEADER_BYTES (64 * 1024)
 /* The low-speed limit, as msgit's git connections have it. */
 #define LOW_SPEED_BYTES_PER_SECOND 16
+/* libcurl's largest upload buffer: each read of an uploaded file fills it. */
+#define UPLOAD_BUFFER_BYTES (2 * 1024 * 1024)
+/* Idle connections the pool keeps: libcurl's default (four per transfer of the multi handle,
+ * here one) closes a connection each time one is returned while others are busy, and uploads
+ * run dozens at once. */
+#define POOL_CONNECTIONS 256L
 
 typedef struct {
     char *data;
@@ -84,6 +92,16 @@ struct msgit_http_exchange {
     char *user_agent;
     struct curl_slist *headers;
     buffer request_body;
+    int upload_fd;
+    int64_t upload_size;
+    int64_t upload_offset;
+    int read_error;
+    msgit_http_sent_callback sent_callback;
+    void *sent_context;
+    int64_t sent;
+    /* When the last request byte went out: the answer's headers are due within the idle limit
+     * of that, not of the start (an upload of minutes is answered after its last byte). */
+    int64_t last_send_ms;
     size_t max_body;
     int truncate;
     long connect_ms;
@@ -101,6 +119,7 @@ struct msgit_http_exchange {
     int64_t started_ms;
     double wait_seconds;
     double total_seconds;
+    double connect_seconds;
     char error[CURL_ERROR_SIZE + 256];
 };
 
@@ -138,6 +157,7 @@ msgit_http_exchange *msgit_http_new(const char *method, const char *url)
     e->max_body = 64 << 20;
     e->connect_ms = 30000;
     e->idle_ms = 120000;
+    e->upload_fd = -1;
     atomic_init(&e->cancelled, 0);
     pthread_mutex_init(&e->lock, NULL);
     if (!e->method || !e->url) {
@@ -173,6 +193,19 @@ void msgit_http_set_body(msgit_http_exchange *e, const void *data, size_t length
 {
     e->request_body.length = 0;
     append(&e->request_body, data, length);
+}
+
+void msgit_http_set_upload_file(msgit_http_exchange *e, int fd, int64_t size)
+{
+    e->upload_fd = fd;
+    e->upload_size = size;
+    e->upload_offset = 0;
+}
+
+void msgit_http_set_sent_callback(msgit_http_exchange *e, msgit_http_sent_callback callback, void *context)
+{
+    e->sent_callback = callback;
+    e->sent_context = context;
 }
 
 void msgit_http_set_user_agent(msgit_http_exchange *e, const char *user_agent)
@@ -241,17 +274,63 @@ static size_t on_header(char *data, size_t size, size_t count, void *context)
     return n;
 }
 
+/* The uploaded file, read where libcurl is (a rewind for a retry included), straight into its
+ * buffer. A file that ends early (it shrank) or cannot be read ends the exchange. */
+static size_t on_read(char *data, size_t size, size_t count, void *context)
+{
+    msgit_http_exchange *e = context;
+    if (atomic_load(&e->cancelled))
+        return CURL_READFUNC_ABORT;
+    int64_t left = e->upload_size - e->upload_offset;
+    if (left <= 0)
+        return 0;
+    size_t wanted = size * count;
+    if ((int64_t)wanted > left)
+        wanted = (size_t)left;
+    ssize_t got;
+    do {
+        got = pread(e->upload_fd, data, wanted, (off_t)e->upload_offset);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        e->read_error = got < 0 ? errno : -1;
+        return CURL_READFUNC_ABORT;
+    }
+    e->upload_offset += got;
+    return (size_t)got;
+}
+
+static int on_seek(void *context, curl_off_t offset, int origin)
+{
+    msgit_http_exchange *e = context;
+    if (origin != SEEK_SET || offset < 0 || offset > e->upload_size)
+        return CURL_SEEKFUNC_FAIL;
+    e->upload_offset = offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* When the answer's headers are due: the idle limit after the request went out whole. */
+static int headers_overdue(msgit_http_exchange *e)
+{
+    int64_t since = e->last_send_ms > e->started_ms ? e->last_send_ms : e->started_ms;
+    return !e->headers_complete && now_ms() - since > e->idle_ms;
+}
+
 static int on_progress(void *context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     (void)dltotal;
     (void)dlnow;
     (void)ultotal;
-    (void)ulnow;
     msgit_http_exchange *e = context;
     if (atomic_load(&e->cancelled))
         return 1;
+    if (ulnow > e->sent) {
+        e->sent = ulnow;
+        e->last_send_ms = now_ms();
+        if (e->sent_callback)
+            e->sent_callback(e->sent_context, (int64_t)ulnow);
+    }
     /* The whole header block within the idle limit of the request: trickled headers end here. */
-    if (!e->headers_complete && now_ms() - e->started_ms > e->idle_ms) {
+    if (headers_overdue(e)) {
         e->headers_late = 1;
         return 1;
     }
@@ -302,11 +381,22 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(e->method, "HEAD") == 0) {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (e->upload_fd >= 0) {
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        if (strcmp(e->method, "PUT") != 0)
+            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, e->method);
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(curl, CURLOPT_READDATA, e);
+        curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(curl, CURLOPT_SEEKDATA, e);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)e->upload_size);
+        curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)UPLOAD_BUFFER_BYTES);
     } else {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, e->method);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, e->request_body.data ? e->request_body.data : "");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->request_body.length);
     }
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, POOL_CONNECTIONS);
 
     e->started_ms = now_ms();
     curl_multi_add_handle(multi, curl);
@@ -324,7 +414,7 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
         if (running)
             curl_multi_poll(multi, NULL, 0, 200, NULL);
         /* The progress callback runs only while libcurl works: look at the clock here too. */
-        if (!e->headers_complete && now_ms() - e->started_ms > e->idle_ms) {
+        if (headers_overdue(e)) {
             e->headers_late = 1;
             break;
         }
@@ -340,11 +430,17 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     pthread_mutex_unlock(&e->lock);
 
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &e->status);
-    curl_off_t first = 0, total = 0;
+    curl_off_t first = 0, total = 0, resolved = 0, connected = 0;
+    long connections = 0;
     curl_easy_getinfo(curl, CURLINFO_STARTTRANSFER_TIME_T, &first);
     curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(curl, CURLINFO_NAMELOOKUP_TIME_T, &resolved);
+    curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected);
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connections);
     e->wait_seconds = (double)first / 1e6;
     e->total_seconds = (double)total / 1e6;
+    /* The handshake alone, and only when this exchange opened the connection. */
+    e->connect_seconds = connections > 0 && connected > resolved ? (double)(connected - resolved) / 1e6 : 0;
     int finished = !running;
     curl_multi_remove_handle(multi, curl);
     curl_easy_cleanup(curl);
@@ -363,6 +459,11 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     if (e->too_large || code == CURLE_FILESIZE_EXCEEDED) {
         snprintf(e->error, sizeof(e->error), "the response is larger than the %zu bytes allowed", e->max_body);
         return MSGIT_HTTP_TOO_LARGE;
+    }
+    if (e->read_error) {
+        snprintf(e->error, sizeof(e->error), "cannot read the file to upload: %s",
+                 e->read_error > 0 ? strerror(e->read_error) : "it is shorter than its size (changed while uploading?)");
+        return MSGIT_HTTP_TRANSPORT;
     }
     if (code == CURLE_OPERATION_TIMEDOUT) {
         snprintf(e->error, sizeof(e->error), "timed out: %s", curl_error[0] ? curl_error : "no progress");
@@ -392,3 +493,4 @@ const void *msgit_http_body(const msgit_http_exchange *e, size_t *length)
 const char *msgit_http_error(const msgit_http_exchange *e) { return e->error; }
 double msgit_http_wait_seconds(const msgit_http_exchange *e) { return e->wait_seconds; }
 double msgit_http_total_seconds(const msgit_http_exchange *e) { return e->total_seconds; }
+double msgit_http_connect_seconds(const msgit_http_exchange *e) { return e->connect_seconds; }

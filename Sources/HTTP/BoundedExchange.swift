@@ -26,12 +26,37 @@ final class BoundedExchange: @unchecked Sendable {
     // (thread-safe) touches it from another thread, and it is read once `perform` returned.
     private let handle: OpaquePointer
 
+    /// A request body read from a file as it is sent (`msgit_http_set_upload_file`).
+    struct Upload: Sendable {
+        var fd: Int32
+        var size: Int64
+        /// Bytes sent so far, as they go.
+        var sent: (@Sendable (Int64) -> Void)?
+    }
+
+    /// The `Upload.sent` callback, kept alive as long as the exchange, for libcurl's C callback.
+    private final class Sent {
+        let callback: @Sendable (Int64) -> Void
+        init(_ callback: @escaping @Sendable (Int64) -> Void) { self.callback = callback }
+    }
+    private let sent: Sent?
+
     init?(_ request: URLRequest, limit: Int, truncate: Bool, connectTimeout: Duration, idleTimeout: Duration,
-          pool: ExchangePool) {
+          pool: ExchangePool, upload: Upload? = nil) {
         guard let url = request.url?.absoluteString,
               let exchange = msgit_http_new(request.httpMethod ?? "GET", url) else { return nil }
         handle = exchange
+        sent = upload?.sent.map(Sent.init)
         msgit_http_set_pool(handle, pool.handle)
+        if let upload {
+            msgit_http_set_upload_file(handle, upload.fd, upload.size)
+        }
+        if let sent {
+            msgit_http_set_sent_callback(handle, { context, bytes in
+                guard let context else { return }
+                Unmanaged<Sent>.fromOpaque(context).takeUnretainedValue().callback(bytes)
+            }, Unmanaged.passUnretained(sent).toOpaque())
+        }
         for (name, value) in request.allHTTPHeaderFields ?? [:] {
             if name.caseInsensitiveCompare("User-Agent") == .orderedSame {
                 msgit_http_set_user_agent(handle, value)
@@ -39,7 +64,9 @@ final class BoundedExchange: @unchecked Sendable {
                 msgit_http_add_header(handle, "\(name): \(value)")
             }
         }
-        // libcurl adds "Expect: 100-continue" to larger POSTs; the batch API has no use for it.
+        // libcurl adds "Expect: 100-continue" to larger POSTs and to uploads, and then waits up to
+        // a second for a 100 that many servers never send; neither the batch API nor a storage
+        // href has a use for it (git-lfs sends none).
         msgit_http_add_header(handle, "Expect:")
         if let body = request.httpBody {
             body.withUnsafeBytes { msgit_http_set_body(handle, $0.baseAddress, $0.count) }
@@ -77,9 +104,11 @@ final class BoundedExchange: @unchecked Sendable {
         let headers = Self.parseHeaders(UnsafeRawBufferPointer(start: headerBytes, count: length))
         let bodyBytes = msgit_http_body(handle, &length)
         let body = length > 0 ? Data(bytes: bodyBytes!, count: length) : Data()
-        return HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
-                                   wait: .seconds(msgit_http_wait_seconds(handle)),
-                                   elapsed: .seconds(msgit_http_total_seconds(handle)))
+        var response = HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
+                                           wait: .seconds(msgit_http_wait_seconds(handle)),
+                                           elapsed: .seconds(msgit_http_total_seconds(handle)))
+        response.handshake = .seconds(msgit_http_connect_seconds(handle))
+        return response
     }
 
     /// The fields of a response's header block as the server sent it (status line first), a
@@ -118,6 +147,14 @@ extension HTTPClient {
     /// With `truncating`, a body over `limit` is not an error: the answer comes with its first
     /// `limit` bytes (a probe that reads only the start).
     public func send(_ request: URLRequest, limit: Int = 64 << 20, truncating: Bool = false) async throws -> Response {
+        try await exchange(request, limit: limit, truncating: truncating, upload: nil)
+    }
+
+    /// `send`, or `upload` with the file: the redirects an exchange follows, each in a slot of its
+    /// origin's. An upload follows only 307 and 308, which repeat it; any other is its answer.
+    func exchange(_ request: URLRequest, limit: Int, truncating: Bool, upload: BoundedExchange.Upload?) async throws
+        -> Response
+    {
         var current = request
         for _ in 0...10 {
             try Task.checkCancellation()
@@ -126,12 +163,16 @@ extension HTTPClient {
             try await slots.acquire(origin)
             defer { slots.release(origin) }
             guard let exchange = BoundedExchange(current, limit: limit, truncate: truncating, connectTimeout: connectTimeout,
-                                                 idleTimeout: idleTimeout, pool: exchanges) else {
+                                                 idleTimeout: idleTimeout, pool: exchanges, upload: upload) else {
                 throw Failure.transport("cannot make a request of \(current.url?.redactedForRedirect ?? "?")")
             }
             var response = try await exchange.run()
             response.url = current.url
-            guard [301, 302, 303, 307, 308].contains(response.status), let from = current.url,
+            if let origin, let handshake = response.handshake, handshake > .zero {
+                roundTrips.record(handshake, for: origin)
+            }
+            let redirects = upload == nil ? [301, 302, 303, 307, 308] : [307, 308]
+            guard redirects.contains(response.status), let from = current.url,
                   let location = response.header("Location"),
                   let to = URL(string: location, relativeTo: from)?.absoluteURL else { return response }
             var next = current

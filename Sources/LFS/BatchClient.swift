@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import HTTP
 import Logging
+import Synchronization
 
 /// The client of the Git LFS Batch API (git-lfs docs/api/batch.md), over `HTTPClient`.
 public struct BatchClient: Sendable {
@@ -15,25 +16,49 @@ public struct BatchClient: Sendable {
     let http: HTTPClient
     let logger: Logger
     var retry = RetryPolicy()
+    /// Objects per request: `batchSize`, halved by each 413 the server answers, for the rest of
+    /// this client's requests (its copies share it).
+    private let size: Size
 
+    /// git-lfs's default `lfs.transfer.batchSize`.
     public static let maxObjectsPerRequest = 100
 
-    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, logger: Logger) {
+    private final class Size: Sendable {
+        let value: Mutex<Int>
+        init(_ value: Int) { self.value = Mutex(value) }
+    }
+
+    /// - Parameter batchSize: objects per request at first (git-lfs's `lfs.transfer.batchSize`).
+    public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, batchSize: Int = BatchClient.maxObjectsPerRequest,
+                logger: Logger) {
         self.endpoint = endpoint
         self.scope = scope
         self.http = http
         self.logger = logger
+        size = Size(max(1, batchSize))
     }
 
-    /// Asks for `objects`, at most 100 a request. Objects the server answers with an error come
-    /// back with `error` set; objects it did not answer for at all come back with an error 500.
+    /// The objects per request now.
+    public var batchSize: Int { size.value.withLock { $0 } }
+
+    /// Asks for `objects`, `batchSize` a request. A server that answers 413 (too many objects)
+    /// gets the same objects again in requests of half as many, as git-lfs does, down to one.
+    /// Objects the server answers with an error come back with `error` set; objects it did not
+    /// answer for at all come back with an error 500.
     public func batch(_ operation: Operation, _ objects: [Pointer], ref: String? = nil) async throws -> [BatchObject] {
         var answers: [BatchObject] = []
         var index = 0
         while index < objects.count {
-            let chunk = Array(objects[index..<min(index + Self.maxObjectsPerRequest, objects.count)])
-            answers += try await request(operation, chunk, ref: ref)
-            index += chunk.count
+            let count = min(batchSize, objects.count - index)
+            let chunk = Array(objects[index..<index + count])
+            do {
+                answers += try await request(operation, chunk, ref: ref)
+                index += chunk.count
+            } catch let error as LFSError where error.kind == .requestTooLarge && count > 1 {
+                let half = count / 2
+                size.value.withLock { $0 = min($0, half) }
+                logger.info("LFS: the server refused a batch of \(count) objects (HTTP 413): \(half) a request from now on")
+            }
         }
         return answers
     }
@@ -71,6 +96,9 @@ public struct BatchClient: Sendable {
         case .notFound:
             throw LFSError(.notFound, "the LFS server \(where_) does not know this repository (HTTP 404)"
                 + Self.serverMessage(response))
+        case .tooLarge:
+            throw LFSError(.requestTooLarge, "the LFS server \(where_) refused a batch of \(objects.count) objects as too "
+                + "large (HTTP 413)" + Self.serverMessage(response))
         default:
             throw LFSError(.server, "the LFS server \(where_) answered HTTP \(response.status)" + Self.serverMessage(response))
         }

@@ -23,6 +23,8 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let io = Kind("io")
         /// The server answered with an error status.
         public static let server = Kind("server")
+        /// The server refused a request as too large (HTTP 413): a batch of too many objects.
+        public static let requestTooLarge = Kind("requestTooLarge")
         /// A request would have dropped from https to http.
         public static let insecure = Kind("insecure")
         /// A path leads through a symbolic link (or a file) where a directory must be, or names a

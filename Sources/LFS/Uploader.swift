@@ -65,76 +65,121 @@ public struct Uploader: Sendable {
         }
         let ordered = unique.values.sorted { $0.pointer.oid < $1.pointer.oid }
         guard !ordered.isEmpty else { return UploadReport() }
-        let answers = try await batch.batch(.upload, ordered.map(\.pointer), ref: ref)
         var report = UploadReport()
-        var work: [(UploadItem, BatchObject)] = []
-        for (item, answer) in zip(ordered, answers) {
-            if let error = answer.error {
-                tracker.objectFailed(item.pointer, reason: Fetcher.describe(error))
-                throw LFSError(.server, "\(item.path): the LFS server refused the upload of \(item.pointer.oid.prefix(12)) "
-                    + "(\(Fetcher.describe(error)))")
-            }
-            guard answer.actions?["upload"] != nil else {
-                report.alreadyOnServer += 1
-                tracker.skipped(item.pointer)
-                continue
-            }
-            guard let source = item.source else {
-                throw LFSError(.integrity, "\(item.path)\(item.commit.map { " (commit \($0.prefix(12)))" } ?? ""): the LFS "
-                    + "object \(item.pointer.oid) is neither here nor on the server; nothing was pushed")
-            }
-            guard fileSize(source) == item.pointer.size else {
-                throw LFSError(.integrity, "\(item.path): the file changed since it was hashed; nothing was pushed")
-            }
-            try await Self.checkLinked(item, source: source)
-            work.append((item, answer))
-        }
-        tracker.begin(work.map(\.0.pointer))
-        // One failed upload does not cancel the others: FoundationNetworking can crash the process
-        // when an upload task is cancelled while its file body is being read (Vendor-notes.md). The
-        // first failure is thrown once the uploads under way have ended, and no new one starts.
+        // One failed upload does not cancel the others: FoundationNetworking could crash the
+        // process when an upload task was cancelled while its file body was being read
+        // (Vendor-notes.md), and a half-sent PUT is worth nothing anyway. The first failure is
+        // thrown once the requests under way have ended, and nothing new starts after it.
         var failure: (any Error)?
-        let storage = work.first?.1.origin(of: "upload")
-        await withTaskGroup(of: Result<Int64, any Error>.self) { group in
-            var pending = work[...]
-            var running = 0
-            func startMore() {
-                let limit = jobs ?? InFlight.transfers(roundTrip: storage.flatMap(http.roundTrips.estimate(for:)),
-                                                       remaining: pending.count + running)
-                if jobs == nil, let storage { http.allowConnections(limit, to: storage) }
-                while running < limit, failure == nil, let (item, answer) = pending.popFirst() {
-                    running += 1
-                    start(item, answer)
-                }
-            }
-            func start(_ item: UploadItem, _ answer: BatchObject) {
-                group.addTask { [self] in
-                    do {
-                        try await transfer(item, answer, tracker: tracker)
-                        tracker.objectDone(item.pointer)
-                        return .success(item.pointer.size)
-                    } catch {
-                        tracker.objectFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
-                        return .failure(error)
+        enum Done: Sendable {
+            case batch([UploadItem], Result<[BatchObject], any Error>)
+            case object(UploadItem, Result<Int64, any Error>)
+        }
+        await withTaskGroup(of: Done.self) { group in
+            // Batch requests are pipelined with the uploads, as downloads do: the next batch is
+            // asked for while the objects of the last one go up.
+            let size = batch.batchSize
+            let chunks = stride(from: 0, to: ordered.count, by: size).map { Array(ordered[$0..<min($0 + size, ordered.count)]) }
+            var queue: [(UploadItem, BatchObject)] = []
+            var head = 0, nextChunk = 0, batchesInFlight = 0, running = 0
+            var storage: Origin?
+            var limit = jobs ?? 1
+            func askForMore() {
+                while failure == nil, batchesInFlight < 2, nextChunk < chunks.count,
+                      queue.count - head + batchesInFlight * size < max(size, 2 * limit) {
+                    let chunk = chunks[nextChunk]
+                    nextChunk += 1
+                    batchesInFlight += 1
+                    group.addTask { [batch] in
+                        do {
+                            return .batch(chunk, .success(try await batch.batch(.upload, chunk.map(\.pointer), ref: ref)))
+                        } catch {
+                            return .batch(chunk, .failure(error))
+                        }
                     }
                 }
             }
-            startMore()
-            while let outcome = await group.next() {
-                running -= 1
-                switch outcome {
-                case .success(let bytes):
-                    report.uploaded += 1
-                    report.uploadedBytes = report.uploadedBytes.saturatingAdd(bytes)
-                case .failure(let error):
+            func startMore() {
+                let waiting = queue.count - head + ordered.count - min(ordered.count, nextChunk * size)
+                limit = jobs ?? InFlight.transfers(roundTrip: storage.flatMap(http.roundTrips.estimate(for:)),
+                                                   remaining: waiting + running)
+                if jobs == nil, let storage { http.allowConnections(limit, to: storage) }
+                while running < limit, failure == nil, head < queue.count {
+                    let (item, answer) = queue[head]
+                    head += 1
+                    running += 1
+                    group.addTask { [self] in
+                        do {
+                            try await transfer(item, answer, tracker: tracker)
+                            tracker.objectDone(item.pointer)
+                            return .object(item, .success(item.pointer.size))
+                        } catch {
+                            tracker.objectFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
+                            return .object(item, .failure(error))
+                        }
+                    }
+                }
+            }
+            askForMore()
+            while let done = await group.next() {
+                switch done {
+                case .batch(let chunk, .success(let answers)):
+                    batchesInFlight -= 1
+                    for (item, answer) in zip(chunk, answers) where failure == nil {
+                        do {
+                            guard let source = try accept(item, answer) else {
+                                report.alreadyOnServer += 1
+                                tracker.skipped(item.pointer)
+                                continue
+                            }
+                            try await Self.checkLinked(item, source: source)
+                            tracker.begin([item.pointer])
+                            storage = storage ?? answer.origin(of: "upload")
+                            queue.append((item, answer))
+                        } catch {
+                            tracker.objectFailed(item.pointer, reason: (error as? LFSError)?.message ?? "\(error)")
+                            failure = error
+                        }
+                    }
+                case .batch(_, .failure(let error)):
+                    batchesInFlight -= 1
                     if failure == nil { failure = error }
+                case .object(_, let outcome):
+                    running -= 1
+                    switch outcome {
+                    case .success(let bytes):
+                        report.uploaded += 1
+                        report.uploadedBytes = report.uploadedBytes.saturatingAdd(bytes)
+                    case .failure(let error):
+                        if failure == nil { failure = error }
+                    }
                 }
                 startMore()
+                askForMore()
             }
         }
         if let failure { throw failure }
         logger.info("LFS: uploaded \(report.uploaded) objects, \(report.alreadyOnServer) already on the server")
         return report
+    }
+
+    /// The file to upload for `item`, as the batch answer asks; nil when the server has the object
+    /// (no upload action). Throws when the server refused it, or when the object is neither here
+    /// nor there, or the file no longer has its size.
+    private func accept(_ item: UploadItem, _ answer: BatchObject) throws -> URL? {
+        if let error = answer.error {
+            throw LFSError(.server, "\(item.path): the LFS server refused the upload of \(item.pointer.oid.prefix(12)) "
+                + "(\(Fetcher.describe(error)))")
+        }
+        guard answer.actions?["upload"] != nil else { return nil }
+        guard let source = item.source else {
+            throw LFSError(.integrity, "\(item.path)\(item.commit.map { " (commit \($0.prefix(12)))" } ?? ""): the LFS "
+                + "object \(item.pointer.oid) is neither here nor on the server; nothing was pushed")
+        }
+        guard fileSize(source) == item.pointer.size else {
+            throw LFSError(.integrity, "\(item.path): the file changed since it was hashed; nothing was pushed")
+        }
+        return source
     }
 
     /// A stored object with more than one name (a protected link into a work tree, a shared store)

@@ -145,6 +145,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"host": host, "port": self.server.server_address[1],
                  "tls": isinstance(self.connection, ssl.SSLSocket), "method": self.command,
                  "path": self.path, "authorization": self.headers.get("Authorization"), "time": time.time()}
+        if kind == "lfs":
+            try:
+                entry["objects"] = len(json.loads(body or b"{}").get("objects", []))
+            except ValueError:
+                pass
         if kind == "delayed" and len(parts) >= 4:
             query = self.path.split("?", 1)[1] if "?" in self.path else ""
             ms = int(query[3:]) if query.startswith("ms=") else 50
@@ -200,6 +205,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(401, text.encode(), {"WWW-Authenticate": 'Basic realm="x"'})
         if kind == "record":
             return self.send(401, b"HTTP Basic: Access denied\n", {"WWW-Authenticate": 'Basic realm="other"'})
+        if kind == "put" and len(parts) >= 3:
+            # An upload href: the body must be the object.
+            import hashlib
+            good = hashlib.sha256(body).hexdigest() == parts[1] and len(body) == int(parts[2])
+            return self.send(200 if good else 400, b"" if good else b"not the object\n")
         if kind == "content" and len(parts) >= 3:
             return self.send(200, content(parts[1], int(parts[2])), content_type="application/octet-stream")
         if kind == "stallbody" and len(parts) >= 2:
@@ -342,6 +352,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             request = json.loads(body or b"{}")
         except ValueError:
             return self.send(422, b'{"message":"bad json"}')
+        if scenario.startswith("limit"):
+            # A server that takes at most N objects a batch request (413 beyond), for uploads and
+            # downloads; uploads go to /put/, which checks the body.
+            asked = request.get("objects", [])
+            if len(asked) > int(scenario[5:]):
+                return self.send(413, b'{"message":"too many objects in one request"}',
+                                 content_type="application/vnd.git-lfs+json")
+            upload = request.get("operation") == "upload"
+            answer = [{"oid": o["oid"], "size": o["size"], "authenticated": True,
+                       "actions": {("upload" if upload else "download"): {
+                           "href": f"http://127.0.0.1:{ARGS.port}/{'put' if upload else 'content'}/{o['oid']}/{o['size']}",
+                           "expires_in": 3600}}} for o in asked]
+            return self.send(200, json.dumps({"transfer": "basic", "objects": answer}).encode(),
+                             content_type="application/vnd.git-lfs+json")
         objects = []
         for obj in request.get("objects", []):
             oid, size = obj["oid"], obj["size"]

@@ -136,3 +136,32 @@ import Testing
         #expect(wrong.status == 3, "\(wrong.output)")
     }
 }
+
+/// Issue 26: uploads as downloads have them: batch requests of git-lfs's size, halved on 413.
+@Suite struct UploadBatchTests {
+    let hub = Hub.shared
+    let fault = FaultServer.shared
+
+    @Test func aServerThatTakesFewerObjectsABatchGetsHalvesUntilItTakesThem() throws {
+        // 60 objects against a server that takes at most 25 a request: 60 and 30 are refused with
+        // 413, then 15 a request for the rest of the push.
+        let repo = try Fixtures.lfsWithEndpoint("\(fault.url)/lfs/limit25/x.git/info/lfs", small: 59)
+        let work = Paths.scratch("limit") + "/repo"
+        #expect(Shell.msgit(["clone", "-q", "--no-lfs", repo.url, work], env: hub.env).status == 0)
+        // The objects, as a fresh commit of this clone's own (the hub has none of them).
+        for i in 0..<60 { try Files.writeRandom(work + "/new/\(i).bin", size: 2048, seed: UInt64(500 + i)) }
+        try Git.run(["lfs", "install", "--local"], in: work)
+        try Git.configureIdentity(work)
+        try Git.commitAll(work, "Sixty objects")
+        let mark = fault.logSize
+        let pushed = Shell.msgit(["-C", work, "push", "--json"], env: hub.env)
+        #expect(pushed.status == 0, "\(pushed.output)")
+        let requests = fault.requests(since: mark)
+        let batches = requests.compactMap(\.objects)
+        #expect(batches.first == 60 && batches.dropFirst().first == 30, "\(batches)")
+        #expect(batches.dropFirst(2).allSatisfy { $0 == 15 }, "after two 413s, 15 a request: \(batches)")
+        #expect(batches.dropFirst(2).reduce(0, +) == 60, "\(batches)")
+        #expect(requests.filter { $0.method == "PUT" && $0.path.hasPrefix("/put/") }.count == 60)
+        #expect(pushed.stdout.contains("\"lfs_uploaded_objects\":60"), "\(pushed.stdout)")
+    }
+}

@@ -58,6 +58,15 @@ void msgit_http_set_limits(msgit_http_exchange *exchange, size_t max_body, long 
  * (for a probe that reads only the start of an answer); without, it is MSGIT_HTTP_TOO_LARGE. */
 void msgit_http_set_truncate(msgit_http_exchange *exchange, int truncate);
 
+/* The request body read from `fd` (from offset 0, `size` bytes) as libcurl sends it, in reads
+ * of up to 2 MiB with no copy of ours: an upload of a large file. The method stays the one given
+ * (PUT for a storage href). The descriptor stays the caller's; it must outlive perform. */
+void msgit_http_set_upload_file(msgit_http_exchange *exchange, int fd, int64_t size);
+
+/* Called on perform's thread as the request body goes out, with the bytes sent so far. */
+typedef void (*msgit_http_sent_callback)(void *context, int64_t sent);
+void msgit_http_set_sent_callback(msgit_http_exchange *exchange, msgit_http_sent_callback callback, void *context);
+
 /* The pool whose connections the exchange uses (it must outlive the exchange's perform). */
 void msgit_http_set_pool(msgit_http_exchange *exchange, msgit_http_pool *pool);
 
@@ -75,6 +84,8 @@ const char *msgit_http_error(const msgit_http_exchange *exchange);
 /* Seconds from the start to the response's first byte, and to its end. */
 double msgit_http_wait_seconds(const msgit_http_exchange *exchange);
 double msgit_http_total_seconds(const msgit_http_exchange *exchange);
+/* Seconds the TCP handshake took, 0 when the exchange reused a connection: one round trip. */
+double msgit_http_connect_seconds(const msgit_http_exchange *exchange);
 
 #ifdef __cplusplus
 }

@@ -432,6 +432,8 @@ struct FaultServer: Sendable, Decodable {
         let inflight: Int?
         /// For /delayed/ requests: the connection it came on (the client's port).
         let connection: Int?
+        /// For LFS batch requests: the objects asked for.
+        let objects: Int?
     }
 
     /// Requests logged since `mark` (a byte offset from `logSize`).
