@@ -10,6 +10,9 @@ import Testing
     let hf = HuggingFaceHub.shared
     let hub = Hub.shared
 
+    // Marks are taken once the logs have settled: nginx writes a line after its answer, so a
+    // fixture's last requests could land after a mark taken at once.
+
     /// Lines of `log` written since `mark` that are about repository `id`.
     func lines(_ log: String, since mark: UInt64, about id: String) -> [String] {
         hub.settledLogLines(log, since: mark).filter { $0.contains(id) }
@@ -39,7 +42,8 @@ import Testing
         let id = HuggingFaceHub.id("hftest", "model")
         try hf.publishModel(id)
         let reference = try hf.gitLFSClone(id)
-        let marks = (hf.logSize(hf.git_access_log), hf.logSize(hf.storage_access_log), hub.logSize(hub.git_access_log))
+        let marks = (hub.settledLogSize(hf.git_access_log), hub.settledLogSize(hf.storage_access_log),
+                     hub.settledLogSize(hub.git_access_log))
         let parent = Paths.scratch("hf-clone")
         let name = String(id.split(separator: "/").last!)
         let result = Shell.msgit(["clone", "hf:\(id)"], in: parent, env: hf.env(["HF_TOKEN": hf.token]))
@@ -70,7 +74,7 @@ import Testing
         #expect(check.status == 0, "\(check.output)")
         #expect(check.stdout.contains("read token:  from \(home)/token, user hf_user"), "\(check.stdout)")
 
-        let mark = hf.logSize(hf.git_access_log)
+        let mark = hub.settledLogSize(hf.git_access_log)
         let dir = Paths.scratch("hf-clone") + "/repo"
         let result = Shell.msgit(["clone", "hf:\(id)", dir], env: env)
         #expect(result.status == 0, "\(result.output)")
@@ -85,7 +89,7 @@ import Testing
 
     @Test func hfTokenIsNotForAnotherHub() throws {
         let fixture = try Fixtures.standard("hf-elsewhere")
-        let mark = hub.logSize(hub.git_access_log)
+        let mark = hub.settledLogSize(hub.git_access_log)
         let env = hf.env(["HF_TOKEN": hf.token, "HF_HOME": Paths.scratch("hf-home")])
         let result = Shell.msgit(["clone", fixture.url, Paths.scratch("hf-elsewhere") + "/repo"], env: env)
         #expect(result.status == 3, "no token for this hub: \(result.output)")
@@ -105,8 +109,8 @@ import Testing
         try Files.write(list, "# from Hugging Face\nhf:\(id)\n")
         let root = Paths.scratch("hf-mirrors")
         let reportPath = Paths.scratch("hf-report") + "/report.jsonl"
-        let marks = (hf.logSize(hf.git_access_log), hf.logSize(hf.storage_access_log),
-                     hub.logSize(hub.git_access_log), hub.logSize(hub.storage_access_log))
+        let marks = (hub.settledLogSize(hf.git_access_log), hub.settledLogSize(hf.storage_access_log),
+                     hub.settledLogSize(hub.git_access_log), hub.settledLogSize(hub.storage_access_log))
 
         let run = Shell.msgit(["mirror", "--manifest", list, "--into", root, "--push-to", "\(hub.url)/{ns}/{name}.git",
                                "--report", reportPath],
@@ -143,8 +147,4 @@ import Testing
         expectStorageGotNoCredential(storageLines.1, "target storage")
         #expect(!run.output.contains(hf.token) && !run.output.contains(hub.token))
     }
-}
-
-extension HuggingFaceHub {
-    func logSize(_ path: String) -> UInt64 { Hub.shared.logSize(path) }
 }
