@@ -25,6 +25,7 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     /// `https://`, so that no token goes out in clear to be redirected afterwards.
     public static let knownHTTPSHosts: Set<String> = [
         "modelscope.cn", "www.modelscope.cn", "modelscope.ai", "www.modelscope.ai", "huggingface.co", "www.huggingface.co",
+        "hf.co",
     ]
 
     /// Parses and checks a repository URL given by a user.
@@ -32,6 +33,13 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
         let text = input.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else {
             throw MSGitError(.invalidArgument, "no repository URL given")
+        }
+        if HuggingFaceName.isShortName(text) {
+            // A short name that reached here was either malformed (`ShortNames.expand` leaves
+            // those alone), and parsing it says why, or never expanded.
+            let name = try HuggingFaceName(text)
+            throw MSGitError(.invalidArgument, "'\(name)' is a short name, not a URL",
+                             hint: "expand it first (RemoteURL.resolving, ShortNames.expand)")
         }
         if Self.looksLikeSSH(text) {
             throw MSGitError(.invalidArgument, "ssh URLs are not supported yet: '\(text.redacted)'",
@@ -108,10 +116,16 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     public var url: URL { URL(string: string)! }
     public var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
 
-    /// The last path component without ".git" ("name" for ".../ns/name.git"), as git names the
-    /// directory of a clone.
+    /// The last path component without ".git" ("name" for ".../ns/name.git", ".../ns/name" and
+    /// ".../ns/name/.git"), as git names the directory of a clone (`git_url_basename`).
     public var humanishName: String {
-        var last = path.split(separator: "/").last.map(String.init) ?? host
+        var trimmed = Substring(path)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        if trimmed.hasSuffix("/.git") {
+            trimmed = trimmed.dropLast(5)
+            while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        }
+        var last = trimmed.split(separator: "/").last.map(String.init) ?? host
         if last.hasSuffix(".git") { last.removeLast(4) }
         return last.removingPercentEncoding ?? last
     }

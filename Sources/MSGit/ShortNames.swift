@@ -1,7 +1,9 @@
 import Foundation
 
 /// Short names for repositories on ModelScope (or the hub an endpoint variable names):
-/// `namespace/name` is a model, `datasets/namespace/name` a dataset.
+/// `namespace/name` is a model, `datasets/namespace/name` a dataset; and on Hugging Face (or
+/// the hub `HF_ENDPOINT` names): `hf:org/name`, `hf:datasets/org/name`, `hf:spaces/org/name`
+/// (`HuggingFaceName`).
 public enum ShortNames {
     public static let defaultEndpoint = "https://www.modelscope.cn"
 
@@ -20,8 +22,17 @@ public enum ShortNames {
     }
 
     /// `input` itself unless it is a short name (no scheme): `ns/name` becomes
-    /// `<endpoint>/ns/name.git`, `datasets/ns/name` becomes `<endpoint>/datasets/ns/name.git`.
+    /// `<endpoint>/ns/name.git`, `datasets/ns/name` becomes `<endpoint>/datasets/ns/name.git`;
+    /// `hf:org/name` becomes `<HF endpoint>/org/name` (no ".git", as Hugging Face shows it) and
+    /// `hf:datasets/org/name` `<HF endpoint>/datasets/org/name`.
+    ///
+    /// A malformed `hf:` name is left as it is, as other input: `RemoteURL` then says what is
+    /// wrong with it.
     public static func expand(_ input: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if HuggingFaceName.isShortName(input) {
+            guard let name = try? HuggingFaceName(input) else { return input }
+            return name.url(endpoint: HuggingFace.endpoint(environment: environment))
+        }
         var parts = input.split(separator: "/", omittingEmptySubsequences: false)
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
         let prefix = parts.count == 3 && parts[0] == "datasets" ? "datasets/" : ""

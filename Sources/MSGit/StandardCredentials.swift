@@ -7,13 +7,23 @@ import Foundation
 /// 3. for ModelScope hosts (`modelscope.cn`, `modelscope.ai` and their subdomains),
 ///    `~/.modelscope/credentials/git_token`, where ModelScope's SDK saves it
 ///    (`MODELSCOPE_CREDENTIALS_PATH` moves the directory, as in the SDK)
-/// 4. git's credential helpers (`credential.helper` and `credential.<url>.helper` in git's
+/// 4. for Hugging Face hosts (huggingface.co and its subdomains, hf.co, the origin of
+///    `HF_ENDPOINT`: `HuggingFace.isHub`), the token where huggingface_hub finds it:
+///    `HF_TOKEN`, then `HUGGING_FACE_HUB_TOKEN`, then the file `HF_TOKEN_PATH`, else
+///    `$HF_HOME/token` (default `~/.cache/huggingface/token`, where `hf auth login` saves it)
+/// 5. git's credential helpers (`credential.helper` and `credential.<url>.helper` in git's
 ///    configuration), asked as git asks them, without git (`GitCredentialHelpers`)
-/// 5. git's credential store files, `~/.git-credentials` then `$XDG_CONFIG_HOME/git/credentials`
+/// 6. git's credential store files, `~/.git-credentials` then `$XDG_CONFIG_HOME/git/credentials`
 ///    (default `~/.config/git/credentials`), matched as git matches them, without running git
-/// 6. `~/.netrc`
+/// 7. `~/.netrc`
 ///
-/// The username is the one stored with the token where there is one, else `oauth2`.
+/// The username is the one stored with the token where there is one, `hf_user` with a Hugging
+/// Face token (`HuggingFace.username`), else `oauth2`.
+///
+/// The hub-bound sources (3 and 4) are read for their own hosts only, and for those hosts also as
+/// a secondary origin (an LFS server on another host of the same hub than the repository's),
+/// since the token was kept for the hub, not for one repository. `MSGIT_TOKEN` and the token file
+/// come first because they were given for this operation, whichever hub it reaches.
 ///
 /// A helper that fails does not stop the search: the store files and netrc are still read, and
 /// the helpers' failures are thrown only when no source had a token.
@@ -50,9 +60,9 @@ public struct StandardCredentials: CredentialProvider {
     }
 
     /// Only the sources that bind a token to a host: the ModelScope file (for ModelScope hosts),
-    /// the credential helpers that keep credentials per host (see
-    /// `GitCredentialHelpers.credential(forSecondaryOrigin:)`), git's credential store and
-    /// netrc. Never the token file or MSGIT_TOKEN, which were given for the operation's own
+    /// Hugging Face's token (for Hugging Face hosts), the credential helpers that keep
+    /// credentials per host (see `GitCredentialHelpers.credential(forSecondaryOrigin:)`), git's
+    /// credential store and netrc. Never the token file or MSGIT_TOKEN, which were given for the operation's own
     /// repository.
     public func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential? {
         try lookUp(url, secondaryOrigin: true)
@@ -77,6 +87,10 @@ public struct StandardCredentials: CredentialProvider {
                !token.isEmpty {
                 return Credential(token: token, source: file.path)
             }
+        }
+        if HuggingFace.isHub(url, environment: environment),
+           let credential = HuggingFace.credential(environment: environment, home: home) {
+            return credential
         }
         let fill = try helpers.fill(for: url, secondaryOrigin: secondaryOrigin)
         if let credential = fill.credential { return credential }
@@ -122,7 +136,9 @@ public struct StandardCredentials: CredentialProvider {
     /// Where to put a token, for messages.
     public static let sourcesHelp = """
         msgit looks for a token in --token-file, then MSGIT_TOKEN, then (for ModelScope) \
-        ~/.modelscope/credentials/git_token, then git's credential helpers (credential.helper in \
+        ~/.modelscope/credentials/git_token, then (for Hugging Face) HF_TOKEN, HUGGING_FACE_HUB_TOKEN \
+        and the file HF_TOKEN_PATH or $HF_HOME/token (~/.cache/huggingface/token, where 'hf auth login' \
+        saves it), then git's credential helpers (credential.helper in \
         git's configuration), then git's credential store (~/.git-credentials; \
         'msgit auth store <url>' writes it there), then ~/.netrc
         """

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """msgit's local model hub: real parts on loopback, for tests, benchmarks and the demo.
 
-    hub.py start --state DIR [--watch-pid PID]   start, print the hub's JSON description
+    hub.py start --state DIR [--watch-pid PID] [--huggingface]
+                                                 start, print the hub's JSON description
     hub.py stop --state DIR                      stop it
     hub.py sample --state DIR [--name ns/name]   push a sample model repository (git + git-lfs)
 
@@ -19,6 +20,12 @@ What runs (all on 127.0.0.0/8, on free ports):
   trusts): git
   and LFS at https://localhost:TLSPORT, storage at https://127.0.0.2:STORAGETLSPORT, with nothing
   to set on the client side, as for a hub whose certificate a public CA signed.
+- With --huggingface, a hub with Hugging Face's ways instead, as a second hub beside the first (its
+  own state directory, repositories and objects): git and LFS on 127.0.0.4, repository URLs with or
+  without .git (git http-backend finds DIR/repos/org/name.git for /org/name), any username with
+  the right token (tokens look like hf_...; nginx asks the LFS app through auth_request, as it
+  cannot read a password), and LFS download links on a storage host of its own, 127.0.0.5, as
+  Hugging Face's lead to cas-bridge.xethub.hf.co. No TLS and no second git host.
 - Repositories whose names start with expiring-, expired-, expiresat- or gitlab- get download
   actions the way other hubs give them (see msgit_giftless.py).
 - Access logs that record the Authorization header and the Range of each request, so tests can
@@ -45,6 +52,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 STORAGE_HOST = "127.0.0.2"
 OTHER_HOST = "127.0.0.3"
+HF_HOST = "127.0.0.4"
+HF_STORAGE_HOST = "127.0.0.5"
 
 
 def venv_python():
@@ -119,21 +128,13 @@ http {{
     }}
 
     server {{
-        listen 127.0.0.1:{git_port};
+        listen {git_host}:{git_port};
         access_log {state}/logs/git-access.log hub;
         client_max_body_size 0;
         set $decision $hub_decision;
         include {state}/git-locations.conf;
     }}
-
-    server {{
-        listen {other_host}:{other_port};
-        access_log {state}/logs/other-access.log hub;
-        client_max_body_size 0;
-        set $decision $other_decision;
-        include {state}/git-locations.conf;
-    }}
-
+{other_server}
     # The storage host: presigned URLs only, GET with Range, PUT to upload.
     server {{
         listen {storage_host}:{storage_port};
@@ -144,6 +145,16 @@ http {{
     }}
 {tls_servers}
 }}
+"""
+
+OTHER_SERVER = """
+    server {{
+        listen {other_host}:{other_port};
+        access_log {state}/logs/other-access.log hub;
+        client_max_body_size 0;
+        set $decision $other_decision;
+        include {state}/git-locations.conf;
+    }}
 """
 
 # What each git host serves: LFS (and GitLab-style object links) from giftless, the rest from git
@@ -184,6 +195,56 @@ location @denied {{
 location @forbidden {{
     default_type text/plain;
     return 403 "You are not allowed to push code to this project.\\n";
+}}
+"""
+
+# Hugging Face's git host: any username with the right token, which nginx cannot check itself
+# (it reads no password), so it asks the LFS app (msgit_giftless.git_auth), as a gateway asks an
+# auth service. A read-only token may fetch, not push. The refusals' words are Hugging Face's
+# as far as we know them; msgit must not depend on them.
+HF_GIT_LOCATIONS = """
+location ~ \\.git/info/lfs/ {{
+    proxy_pass http://127.0.0.1:{lfs_port};
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_http_version 1.1;
+    proxy_request_buffering off;
+    proxy_buffering off;
+}}
+
+location / {{
+    auth_request /_msgit/git-auth;
+    error_page 401 @denied;
+    error_page 403 @forbidden;
+    include /etc/nginx/fastcgi_params;
+    fastcgi_pass unix:{state}/run/fcgiwrap.sock;
+    fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+    fastcgi_param GIT_PROJECT_ROOT {state}/repos;
+    fastcgi_param GIT_HTTP_EXPORT_ALL "";
+    fastcgi_param GIT_CONFIG_GLOBAL {state}/gitconfig;
+    fastcgi_param PATH_INFO $uri;
+    fastcgi_param REMOTE_USER $remote_user;
+    fastcgi_buffering off;
+    fastcgi_request_buffering off;
+}}
+
+location = /_msgit/git-auth {{
+    internal;
+    proxy_pass http://127.0.0.1:{lfs_port}/_msgit/git-auth;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+    proxy_set_header X-Original-URI $request_uri;
+}}
+
+location @denied {{
+    default_type text/plain;
+    add_header WWW-Authenticate 'Basic realm="Authentication required", charset="UTF-8"' always;
+    return 401 "Invalid credentials in Authorization header\\n";
+}}
+
+location @forbidden {{
+    default_type text/plain;
+    return 403 "You are not authorized to push to this repo.\\n";
 }}
 """
 
@@ -253,6 +314,7 @@ AUTH_PROVIDERS:
       token: "{token}"
       read_only_token: "{read_only_token}"
       other_token: "{other_token}"
+      any_username: {any_username}
 TRANSFER_ADAPTERS:
   basic:
     factory: giftless.transfer.basic_external:factory
@@ -303,12 +365,13 @@ def make_tls_certificate(state):
     return True
 
 
-def start(state, watch_pid=None, token=None, storage_routes=None, storage_rate=None):
+def start(state, watch_pid=None, token=None, storage_routes=None, storage_rate=None, huggingface=False):
     """Starts the hub in `state`. `storage_routes` maps the host:port a batch request was sent to
     (its Host header) to the base URL of the storage hrefs it gets (default: the storage host
     itself): the benchmark's clients reach the hub and the storage host through latency proxies,
     while its fixtures are pushed straight. `storage_rate` is an nginx `limit_rate` for every
-    storage download (bytes per second of each connection, as storage hosts cap them)."""
+    storage download (bytes per second of each connection, as storage hosts cap them).
+    `huggingface`: a hub with Hugging Face's ways (see the top of this file)."""
     state = os.path.abspath(state)
     description_path = os.path.join(state, "hub.json")
     if os.path.exists(description_path):
@@ -316,28 +379,33 @@ def start(state, watch_pid=None, token=None, storage_routes=None, storage_rate=N
     for sub in ["repos", "lfs-storage/objects", "logs", "run", "tmp", "markers"]:
         os.makedirs(os.path.join(state, sub), exist_ok=True)
     python = venv_python()
+    git_host, storage_host = (HF_HOST, HF_STORAGE_HOST) if huggingface else ("127.0.0.1", STORAGE_HOST)
+    token_prefix = ("hf_", "hf_", "hf_") if huggingface else ("hubtok-", "hubro-", "othertok-")
 
     hub = {
         "state": state,
-        "username": "oauth2",
-        "token": token or "hubtok-" + secrets.token_hex(16),
-        "read_only_token": "hubro-" + secrets.token_hex(16),
-        "other_token": "othertok-" + secrets.token_hex(16),
-        "git_port": free_port(),
+        "flavor": "huggingface" if huggingface else "gitlab",
+        # With --huggingface any username will do; fixtures push with this one.
+        "username": "hf_user" if huggingface else "oauth2",
+        "any_username": huggingface,
+        "token": token or token_prefix[0] + secrets.token_hex(16),
+        "read_only_token": token_prefix[1] + secrets.token_hex(16),
+        "other_token": token_prefix[2] + secrets.token_hex(16),
+        "git_port": free_port(git_host),
         "other_port": free_port(OTHER_HOST),
         "lfs_port": free_port(),
-        "storage_port": free_port(STORAGE_HOST),
+        "storage_port": free_port(storage_host),
         "secret": secrets.token_hex(16),
         "jwt_key": secrets.token_hex(16),
     }
-    hub["url"] = f"http://127.0.0.1:{hub['git_port']}"
-    hub["other_url"] = f"http://{OTHER_HOST}:{hub['other_port']}"
-    hub["other_access_log"] = os.path.join(state, "logs", "other-access.log")
-    hub["storage_url"] = f"http://{STORAGE_HOST}:{hub['storage_port']}"
+    hub["url"] = f"http://{git_host}:{hub['git_port']}"
+    hub["other_url"] = None if huggingface else f"http://{OTHER_HOST}:{hub['other_port']}"
+    hub["other_access_log"] = None if huggingface else os.path.join(state, "logs", "other-access.log")
+    hub["storage_url"] = f"http://{storage_host}:{hub['storage_port']}"
     hub["storage_routes"] = json.dumps(storage_routes or {})
     hub["storage_rate"] = f"limit_rate {storage_rate};" if storage_rate else ""
     # TLS only with the test CA, which the system store trusts (.ci/setup).
-    tls = make_tls_certificate(state)
+    tls = make_tls_certificate(state) if not huggingface else False
     hub["tls_port"] = free_port() if tls else None
     hub["storage_tls_port"] = free_port(STORAGE_HOST) if tls else None
     hub["tls_url"] = f"https://localhost:{hub['tls_port']}" if tls else None
@@ -354,18 +422,20 @@ def start(state, watch_pid=None, token=None, storage_routes=None, storage_rate=N
         f.write("[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
     user = "user root root;" if os.geteuid() == 0 else ""
     tls_servers = TLS_SERVERS.format(storage_host=STORAGE_HOST, **hub) if tls else ""
+    other_server = "" if huggingface else OTHER_SERVER.format(other_host=OTHER_HOST, **hub)
     with open(os.path.join(state, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(user=user, storage_host=STORAGE_HOST, other_host=OTHER_HOST, rw_basic=basic(hub["token"]),
+        f.write(NGINX_CONF.format(user=user, git_host=git_host, storage_host=storage_host, rw_basic=basic(hub["token"]),
                                   ro_basic=basic(hub["read_only_token"]), other_basic=basic(hub["other_token"]),
-                                  tls_servers=tls_servers, **hub))
+                                  tls_servers=tls_servers, other_server=other_server, **hub))
     with open(os.path.join(state, "git-locations.conf"), "w") as f:
-        f.write(GIT_LOCATIONS.format(**hub))
+        f.write((HF_GIT_LOCATIONS if huggingface else GIT_LOCATIONS).format(**hub))
     with open(os.path.join(state, "storage-locations.conf"), "w") as f:
         f.write(STORAGE_LOCATIONS.format(**hub))
     with open(os.path.join(state, "presigned.conf"), "w") as f:
         f.write(PRESIGNED_CONF.format(**hub))
     with open(os.path.join(state, "giftless.yaml"), "w") as f:
-        f.write(GIFTLESS_CONF.format(storage_host=STORAGE_HOST, **{**hub, "storage_tls_url": hub["storage_tls_url"] or ""}))
+        f.write(GIFTLESS_CONF.format(storage_host=storage_host, **{**hub, "storage_tls_url": hub["storage_tls_url"] or "",
+                                                                    "any_username": "true" if huggingface else "false"}))
 
     # The supervisor: a session of its own holding nginx, fcgiwrap and gunicorn as children.
     read_end, write_end = os.pipe()
@@ -441,7 +511,8 @@ def supervise(hub, python, watch_pid, ready_fd):
         env["PYTHONWARNINGS"] = "ignore"
         # One thread per worker: giftless builds its authenticator list lazily and without a lock,
         # so concurrent first requests in one process can miss the JWT authenticator (401 on verify).
-        spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", "6",
+        workers = "3" if hub.get("any_username") else "6"
+        spawn([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{hub['lfs_port']}", "--workers", workers,
                "--threads", "1", "--no-control-socket", "--access-logfile", hub["lfs_log"],
                "msgit_giftless:app"], "gunicorn.log", env=env)
         deadline = time.time() + 10
@@ -596,6 +667,7 @@ def main():
     p.add_argument("--state", required=True)
     p.add_argument("--watch-pid", type=int)
     p.add_argument("--token")
+    p.add_argument("--huggingface", action="store_true", help="a hub with Hugging Face's ways")
     p = sub.add_parser("stop")
     p.add_argument("--state", required=True)
     p = sub.add_parser("sample")
@@ -604,7 +676,7 @@ def main():
     p.add_argument("--weights-mib", type=int, default=8)
     args = parser.parse_args()
     if args.command == "start":
-        print(json.dumps(start(args.state, args.watch_pid, args.token), indent=2))
+        print(json.dumps(start(args.state, args.watch_pid, args.token, huggingface=args.huggingface), indent=2))
     elif args.command == "stop":
         stop(args.state)
     elif args.command == "sample":

@@ -14,7 +14,8 @@
                 server in China), no `expires_in`; the first link to each object is past it
     gitlab-     the link is on the hub's own host, carries an Authorization header of its own, and
                 answers with a 302 to a presigned storage URL, as GitLab with object storage does
-- app: giftless's app with the route for those GitLab-style links.
+- app: giftless's app with the route for those GitLab-style links, and the check nginx asks
+  (auth_request) on the Hugging Face-like hub's git host (`git_auth`).
 """
 import base64
 import datetime
@@ -32,17 +33,33 @@ from giftless.storage import ExternalStorage
 from giftless.storage.exc import ObjectNotFoundError
 
 
-def token_auth(username, token, read_only_token=None, other_token=None):
+def token_permissions(auth, username, token, read_only_token=None, other_token=None, any_username=False):
+    """What a Basic authorization may do: "rw", "ro", or None. With `any_username`, as on Hugging
+    Face, the username is not looked at, only the token."""
+    if auth is None or auth.type != "basic":
+        return None
+    if not any_username and auth.username != username:
+        return None
+    if auth.password in (token, other_token):
+        return "rw"
+    if read_only_token and auth.password == read_only_token:
+        return "ro"
+    return None
+
+
+def token_auth(username, token, read_only_token=None, other_token=None, any_username=False):
     """An authenticator accepting Basic `username:token` and `username:other_token` (the hub's
-    second host) with all permissions and, if given, `username:read_only_token` read only."""
+    second host) with all permissions and, if given, `username:read_only_token` read only; any
+    username with `any_username`."""
 
     def authenticate(req):
         auth = req.authorization
         if auth is None or auth.type != "basic":
             return None
-        if auth.username == username and auth.password in (token, other_token):
+        access = token_permissions(auth, username, token, read_only_token, other_token, any_username)
+        if access == "rw":
             permissions = Permission.all()
-        elif read_only_token and auth.username == username and auth.password == read_only_token:
+        elif access == "ro":
             permissions = {Permission.READ, Permission.READ_META}
         else:
             raise Unauthorized("HTTP Basic: Access denied")
@@ -156,3 +173,17 @@ def gitlab_object(prefix, oid):
     if not storage.exists(prefix, oid):
         abort(404)
     return redirect(storage.presigned(prefix, oid, int(time.time()) + 900), code=302)
+
+
+@app.route("/_msgit/git-auth")
+def git_auth():
+    """nginx's auth_request on the Hugging Face-like git host: 204 lets the request through, 401
+    asks for (other) credentials, 403 refuses a push with a read-only token. The options are the
+    token authenticator's."""
+    options = app.config["AUTH_PROVIDERS"][0]["options"]
+    access = token_permissions(request.authorization, **options)
+    if access is None:
+        abort(401)
+    if access == "ro" and "git-receive-pack" in request.headers.get("X-Original-URI", ""):
+        abort(403)
+    return "", 204
