@@ -12,7 +12,10 @@ public struct Manifest: Sendable {
                 .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard !line.isEmpty else { return nil }
             if let baseURL {
-                return ShortNames.expand(line, environment: ["MSGIT_ENDPOINT": baseURL])
+                // The base URL is for ModelScope-style lines; hf: lines keep HF_ENDPOINT.
+                var environment = ProcessInfo.processInfo.environment
+                environment["MSGIT_ENDPOINT"] = baseURL
+                return ShortNames.expand(line, environment: environment)
             }
             return ShortNames.expand(line)
         }

@@ -127,7 +127,7 @@ struct Upstream: Sendable {
                              hint: "check out the branch to update first: msgit checkout <branch>")
         }
         let local = String(head.dropFirst("refs/heads/".count))
-        if let remote, remote.contains("://") || ShortNames.expand(remote) != remote {
+        if let remote, remote.contains("://") || HuggingFaceName.isShortName(remote) || ShortNames.expand(remote) != remote {
             throw MSGitError(.invalidArgument, "msgit pulls from a configured remote, not a URL ('\(remote)')",
                              hint: "name a remote of the repository, such as origin")
         }

@@ -13,7 +13,8 @@ struct RemoteSetup: Sendable {
     static func load(directory: URL, remote: String, client: GitClient, purpose: CredentialPurpose = .read,
                      secrets: SecretScope) async throws -> RemoteSetup {
         let configured: String
-        let isAnonymous = remote.contains("://") || ShortNames.expand(remote) != remote
+        // git forbids ':' in remote names: any hf: name is a URL, a malformed one included.
+        let isAnonymous = remote.contains("://") || HuggingFaceName.isShortName(remote) || ShortNames.expand(remote) != remote
         if isAnonymous {
             configured = ShortNames.expand(remote)
         } else {
