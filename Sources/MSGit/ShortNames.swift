@@ -3,6 +3,7 @@ import Foundation
 /// Short names for repositories on ModelScope (or the hub an endpoint variable names):
 /// `namespace/name` is a model, `datasets/namespace/name` a dataset.
 public enum ShortNames {
+    /// The hub short names expand against when no endpoint variable is set.
     public static let defaultEndpoint = "https://www.modelscope.cn"
 
     /// The base URL short names expand against: `MSGIT_ENDPOINT` (scheme, host and port, like
