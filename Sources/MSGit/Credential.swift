@@ -3,8 +3,9 @@ import HTTP
 
 /// A username and a personal access token for one hub.
 ///
-/// An operation that uses a credential masks its token in every message and log line while it
-/// runs (`Redactor`); the description never holds it.
+/// An operation that uses a credential has the `Redactor` mask its token in every message and
+/// error while it runs (and in log lines, for a log handler that asks the `Redactor`); the
+/// description never holds it.
 ///
 /// ModelScope and other GitLab-based hubs take the username `oauth2` and a personal access token
 /// as the password; an account password is refused ("HTTP Basic: Access denied"), and accounts with

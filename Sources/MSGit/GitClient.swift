@@ -43,7 +43,10 @@ public struct GitClient: Sendable {
     /// Operations started after a change use the new limits.
     public var timeouts: Timeouts
     /// Where the operations log what they do (swift-log). Default: a logger that drops everything; the
-    /// library never bootstraps logging. Tokens are masked in every line while their operation runs.
+    /// library never bootstraps logging. The lines are not passed through the `Redactor`: most quote
+    /// what is masked already (errors, URLs without userinfo), but a server's own words (`remote:`
+    /// lines, at trace level) and a provider's errors come as they are. A handler that stores them
+    /// should mask them with `Redactor.shared`, as the command line's does.
     public var logger: Logger
     /// Connections, memory budget and running operations, shared by every copy of this client.
     let resources: ClientResources
