@@ -20,9 +20,9 @@ public protocol CredentialProvider: Sendable {
     func credential(forSecondaryOrigin url: RemoteURL) throws -> Credential?
 
     /// The hub accepted `credential` for `url`: a provider that keeps credentials may store it
-    /// (git's `credential approve`, which sends `store` to its helpers). Called after the first
-    /// request that succeeded with it; a failure here should be reported, not fail the operation.
-    /// The default does nothing.
+    /// (git's `credential approve`, which sends `store` to its helpers). Called once the
+    /// operation's git transfer has succeeded with it, off the concurrency pool; a failure here is
+    /// logged, and does not fail the operation. The default does nothing.
     func approve(_ credential: Credential, for url: RemoteURL) throws
 
     /// The hub refused `credential` for `url` ("HTTP Basic: Access denied"): a provider that keeps
