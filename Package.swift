@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         // What a service watches: recorded only when the service bootstraps a metrics backend.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        // `swift package generate-documentation --target MSGit`: the DocC catalog in Sources/MSGit/MSGit.docc.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.0.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -79,6 +81,12 @@ let package = Package(
             name: "clone-with-token",
             dependencies: ["MSGit"],
             path: "Examples/CloneWithToken"
+        ),
+        // A service's skeleton: one GitClient, many clones at once, each with a deadline.
+        .executableTarget(
+            name: "clone-service",
+            dependencies: ["MSGit"],
+            path: "Examples/CloneService"
         ),
         // Fuzz targets for every parser of outside input. A plain build replays the committed
         // corpora (`swift run msgit-fuzz`); `.ci/fuzz` builds it with libFuzzer and fuzzes.

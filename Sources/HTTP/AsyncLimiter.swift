@@ -21,6 +21,7 @@ public final class AsyncLimiter: Sendable {
     }
     private let state: Mutex<State>
 
+    /// A limiter of `count` units, all free; a count under 1 is taken as 1.
     public init(_ count: Int) {
         state = Mutex(State(count: max(1, count), available: max(1, count)))
     }

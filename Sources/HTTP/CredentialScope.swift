@@ -12,6 +12,7 @@ import FoundationNetworking
 public struct CredentialScope: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
+    /// The one origin the credential may be sent to.
     public let origin: Origin
     private let username: String
     private let password: String
@@ -23,8 +24,11 @@ public struct CredentialScope: Sendable, Equatable, CustomStringConvertible, Cus
         self.password = password
     }
 
+    /// "a credential for" and the origin; never the secret.
     public var description: String { "a credential for \(origin)" }
+    /// The same as `description`: the secret does not show in a debugger either.
     public var debugDescription: String { description }
+    /// The origin alone, so that `dump` and reflection never reach the secret.
     public var customMirror: Mirror { Mirror(self, children: ["origin": origin]) }
 
     /// Whether a request to `url` may carry this credential: on its own origin, or on that origin

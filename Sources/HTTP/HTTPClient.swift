@@ -20,10 +20,15 @@ import Synchronization
 ///   requests to one origin never wait for another's (a batch request behind storage downloads).
 /// - Cancellation of the calling Swift task cancels the URLSession task.
 public final class HTTPClient: Sendable {
+    /// An answer: its status, headers and body (bounded as the request asked), and how long it took.
     public struct Response: Sendable {
+        /// The HTTP status code.
         public var status: Int
+        /// The answer's headers, names as the server spelled them; read them with `header(_:)`.
         public var headers: [String: String]
+        /// The body as read: empty for a download to a file, cut at the limit of a truncating request.
         public var body: Data
+        /// Where the answer came from, after any redirect.
         public var url: URL?
         /// From sending the request to the answer's headers (a download task's is not measured).
         public var wait: Duration?
@@ -32,6 +37,7 @@ public final class HTTPClient: Sendable {
         /// The TCP handshake, when the exchange opened its connection (a round trip).
         var handshake: Duration?
 
+        /// An answer with every field given, as an exchange or a test's fake server makes one.
         public init(status: Int, headers: [String: String] = [:], body: Data = Data(), url: URL? = nil,
                     wait: Duration? = nil, elapsed: Duration? = nil) {
             self.status = status
@@ -42,6 +48,7 @@ public final class HTTPClient: Sendable {
             self.elapsed = elapsed
         }
 
+        /// The value of header `name`, whatever its case; nil when the answer has none.
         public func header(_ name: String) -> String? {
             headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
         }
@@ -52,15 +59,20 @@ public final class HTTPClient: Sendable {
     /// byte, so a server sending one a second would hold a transfer forever.
     public static let lowSpeedLimit = 16
 
+    /// Why an exchange failed; the LFS layer and MSGit put it in their own words. Messages name hosts
+    /// without userinfo or query.
     public enum Failure: Error, Sendable, Equatable {
         /// No progress (or too little) within the limit; `reason` says which limit, when known.
         case timeout(seconds: Int, reason: String? = nil)
+        /// The calling task was cancelled, or `shutdown()` cancelled a task under way.
         case cancelled
         /// The answer (or its header block) was larger than allowed; it was not read further.
         case tooLarge(String)
         /// The client was shut down (`shutdown()`): no request starts any more.
         case shutDown
+        /// A redirect from https to http was refused; both URLs without userinfo or query.
         case insecureRedirect(from: String, to: String)
+        /// The connection could not be made or broke; retried by `RetryPolicy`.
         case transport(String)
         /// The answer arrived but could not be stored (disk full, permissions): not worth a retry.
         case local(String)
@@ -68,7 +80,9 @@ public final class HTTPClient: Sendable {
 
     let session: URLSession
     private let delegate: SessionDelegate
+    /// The longest a request may go without sending or receiving a byte before it is cancelled.
     public let idleTimeout: Duration
+    /// The longest a connection may take to open.
     public let connectTimeout: Duration
     /// Tasks running at once per origin: no more than libcurl gives each host connections.
     let slots: ConnectionLimiter

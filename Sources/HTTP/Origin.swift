@@ -2,10 +2,15 @@ import Foundation
 
 /// The scheme, host and port a credential belongs to.
 public struct Origin: Hashable, Sendable, CustomStringConvertible {
+    /// The scheme, lowercased ("https", "http").
     public var scheme: String
+    /// The host, lowercased.
     public var host: String
+    /// The port, the scheme's default (443 or 80) filled in, so that `https://h` and `https://h:443`
+    /// are one origin.
     public var port: Int
 
+    /// The origin of these parts, lowercased; a nil port is the scheme's default.
     public init(scheme: String, host: String, port: Int?) {
         self.scheme = scheme.lowercased()
         self.host = host.lowercased()
@@ -18,11 +23,13 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
         self.init(scheme: scheme, host: host, port: url.port)
     }
 
+    /// The origin of the URL in `string`, or nil if it is not a URL with a scheme and a host.
     public init?(_ string: String) {
         guard let url = URL(string: string) else { return nil }
         self.init(url)
     }
 
+    /// "scheme://host:port", the port always written.
     public var description: String { "\(scheme)://\(host):\(port)" }
 
     /// Whether `other` is this plain http origin upgraded to https on the same host (port 443):

@@ -5,10 +5,14 @@ import Logging
 /// `Retry-After` says (seconds or an HTTP date) or with exponential backoff. Timeouts, cancellation
 /// and refused redirects are not retried.
 public struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included; 5 by default.
     public var maxAttempts = 5
+    /// The first backoff, doubled at each attempt; 250 ms by default.
     public var baseDelay: Duration = .milliseconds(250)
+    /// The longest wait for a 429 or a 5xx, whatever `Retry-After` asks; 30 s by default.
     public var maxDelay: Duration = .seconds(30)
 
+    /// 5 attempts, backoff from 250 ms, waits of at most 30 s.
     public init() {}
 
     /// Runs `body` until it answers something other than 429 or a retryable 5xx, or fails other

@@ -29,7 +29,8 @@ import Synchronization
 ///   so many of them found a connection idle, and divided, their waits put the host at half its
 ///   distance (the 30 ms host read as 19 ms, and pulls ran 27 downloads at once instead of 41).
 public final class RoundTrips: Sendable {
-    /// What `begin` inferred about a request's connection.
+    /// What `begin` inferred about a request's connection: `opened` (a new one, handshake
+    /// included in its wait), `reused` (one left idle), or `unknown` (either).
     public enum Connection: Sendable {
         case opened, reused, unknown
     }
@@ -42,6 +43,7 @@ public final class RoundTrips: Sendable {
     }
     private let hosts = Mutex<[Origin: Host]>([:])
 
+    /// No origin measured yet.
     public init() {}
 
     /// A request to `origin` starts; `end` must follow. The answer goes to `record`.

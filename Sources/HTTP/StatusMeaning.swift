@@ -21,6 +21,7 @@ public enum StatusMeaning: Sendable, Equatable {
     /// Anything else (3xx the client did not follow, 400, 501, ...): a plain failure.
     case failed
 
+    /// The meaning of HTTP status `status`.
     public init(_ status: Int) {
         switch status {
         case 200...299: self = .success

@@ -1,5 +1,6 @@
 /// msgit's version: the one constant every User-Agent and `msgit --version` take it from.
 public enum MSGitVersion {
+    /// The version, as "major.minor.patch".
     public static let string = "0.1.0"
 }
 

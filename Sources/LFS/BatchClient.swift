@@ -8,8 +8,10 @@ import Synchronization
 
 /// The client of the Git LFS Batch API (git-lfs docs/api/batch.md), over `HTTPClient`.
 public struct BatchClient: Sendable {
+    /// What the batch request asks links for; the raw value is the request's `operation`.
     public enum Operation: String, Sendable { case download, upload }
 
+    /// The LFS endpoint (`.../repo.git/info/lfs`); requests go to its `objects/batch`.
     public let endpoint: URL
     /// The credential for the endpoint's origin (the hub token), or nil.
     let scope: CredentialScope?

@@ -5,19 +5,24 @@ import Logging
 /// What a fetch did: objects downloaded (and their bytes), objects already in the store, and the
 /// objects that could not be had, with the reason.
 public struct FetchReport: Sendable {
+    /// Objects downloaded from the server by this fetch.
     public var downloaded = 0
+    /// The sizes of those objects, added up (a resumed download counts its whole object).
     public var downloadedBytes: Int64 = 0
+    /// Objects the repository's store held already: not asked for.
     public var alreadyPresent = 0
     /// Objects linked from the shared store (`Fetcher.Options.sharedStore`) without a download.
     public var fromSharedStore = 0
     /// oid -> reason.
     public var failures: [String: String] = [:]
+    /// An empty report.
     public init() {}
 }
 
 /// Downloads LFS objects into a store: batch requests of up to 100 objects, then at most `jobs`
 /// downloads at a time; objects already in the store are never asked for.
 public struct Fetcher: Sendable {
+    /// How a fetch downloads: concurrency, segments, retries, copies and a shared store.
     public struct Options: Sendable {
         /// Downloads at once; nil: sized to the round trip to the storage host as the answers
         /// show it, from 8 to 64 (`InFlight.transfers`).
@@ -27,6 +32,7 @@ public struct Fetcher: Sendable {
         /// bytes may wait in memory while the disk catches up: this bounds memory, not just
         /// request sizes.
         public var segmentSize: Int64 = 4 << 20
+        /// How failed requests are tried again: 5 attempts, from 250 ms apart up to 30 s, by default.
         public var retry = RetryPolicy()
         /// Write a second copy of each fresh download, as it arrives, into the store's `tmp/` (see
         /// `objectDone`), for a caller that moves it within the store's file system.
@@ -35,6 +41,8 @@ public struct Fetcher: Sendable {
         /// downloaded; the others are downloaded into it (each once, whatever other processes fill
         /// it at the same time) and then linked (`ObjectStore.adopt`).
         public var sharedStore: ObjectStore?
+        /// The defaults: downloads sized to the round trip, 4 MiB segments, `RetryPolicy()`, no copies,
+        /// no shared store.
         public init() {}
     }
 

@@ -12,6 +12,8 @@ public struct LFSAttributes: Sendable {
     }
     private let rules: [Rule]
 
+    /// The rules of `text`, a `.gitattributes` file's content. Comments, lines that say nothing of
+    /// `filter`, and patterns that start with `!` (which git forbids) are skipped.
     public init(_ text: String) {
         var rules: [Rule] = []
         for raw in text.split(whereSeparator: \.isNewline) {
@@ -36,6 +38,8 @@ public struct LFSAttributes: Sendable {
         self.rules = rules
     }
 
+    /// Whether `path`, relative to the directory of the file, goes through `filter=lfs`: the last rule
+    /// that matches decides, and no rule means no.
     public func isLFS(_ path: String) -> Bool {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         for rule in rules.reversed() {

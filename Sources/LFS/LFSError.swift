@@ -5,15 +5,21 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What went wrong. A struct with static members, not an enum, so kinds can be added without
     /// breaking code that switches over them (which needs a `default`).
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        /// The kind's name ("notFound").
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// The kind's name, as `rawValue`.
         public var description: String { rawValue }
 
         /// The server refused the credentials (or sent none it wanted).
         public static let authentication = Kind("authentication")
+        /// The server does not have the repository or the object (HTTP 404).
         public static let notFound = Kind("notFound")
+        /// A connection or an exchange made no progress within its limit.
         public static let timeout = Kind("timeout")
+        /// The task was cancelled, or the client shut down.
         public static let cancelled = Kind("cancelled")
+        /// The connection failed or broke.
         public static let network = Kind("network")
         /// The server answered something other than the protocol.
         public static let protocolError = Kind("protocolError")
@@ -31,12 +37,16 @@ public struct LFSError: Error, Sendable, CustomStringConvertible, Equatable {
         /// link where a file must be: msgit writes through neither.
         public static let unsafePath = Kind("unsafePath")
     }
+    /// What went wrong, for code that acts on it.
     public var kind: Kind
+    /// What went wrong, naming the host and object; for messages and logs.
     public var message: String
+    /// An error of `kind`; `message` must hold no secret, since it is shown and logged as it is.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
+    /// The message.
     public var description: String { message }
 
     /// A failed HTTP exchange in LFS's words; `what` names the exchange ("download of 1a2b3c...").

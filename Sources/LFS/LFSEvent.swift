@@ -4,10 +4,13 @@ import Synchronization
 /// then `bytes` as its object moves, then `done` or `failed`; or `skipped` alone. git-lfs tells its
 /// progress meter the same per name (`tq/meter.go`: StartTransfer, TransferBytes, FinishTransfer).
 public struct LFSEvent: Sendable, Equatable, CustomStringConvertible {
+    /// Whether the file's object comes down (clone, pull, checkout, `lfs pull`) or goes up (push,
+    /// upload).
     public enum Direction: String, Sendable, Codable {
         case download, upload
     }
 
+    /// Why a file needs no transfer.
     public enum Skip: String, Sendable, Codable {
         /// Its content is there already (the work tree holds it; the server has the object).
         case present
@@ -15,6 +18,8 @@ public struct LFSEvent: Sendable, Equatable, CustomStringConvertible {
         case excluded
     }
 
+    /// What happened to the file. Per path, in order: `queued`, any number of `bytes`, then `done` or
+    /// `failed`; or `skipped` alone.
     public enum Kind: Sendable, Equatable {
         /// The file will be transferred: its object and size.
         case queued(oid: String, size: Int64)
@@ -23,21 +28,29 @@ public struct LFSEvent: Sendable, Equatable, CustomStringConvertible {
         case bytes(done: Int64, total: Int64)
         /// In place in the work tree (download), or on the server (upload).
         case done
+        /// Nothing to transfer, and why; the last event of its path.
         case skipped(Skip)
+        /// The file could not be transferred (on a download it stays a pointer); the last event of
+        /// its path. The reason names hosts without userinfo or query; the operation's result has
+        /// it too, masked by MSGit's `Redactor`, which this text has not passed through.
         case failed(reason: String)
     }
 
+    /// Down or up.
     public var direction: Direction
     /// The file's path in the repository.
     public var path: String
+    /// What happened.
     public var kind: Kind
 
+    /// An event of the file at `path`, as the library makes them and a test of a handler may.
     public init(_ direction: Direction, _ path: String, _ kind: Kind) {
         self.direction = direction
         self.path = path
         self.kind = kind
     }
 
+    /// One line: the direction, what happened and the path ("download done models/w.bin").
     public var description: String {
         switch kind {
         case .queued(let oid, let size): "\(direction.rawValue) queued \(path) (\(oid.prefix(12)), \(size) bytes)"
@@ -84,6 +97,8 @@ public final class LFSEvents: Sendable {
         }
     }
 
+    /// Adds `event` to the buffer and returns at once, whatever the handler is doing. A `bytes` event
+    /// replaces the path's undelivered `bytes`, if any; events after `finish()` are dropped.
     public func emit(_ event: LFSEvent) {
         let waiter = core.state.withLock { s -> (CheckedContinuation<[LFSEvent]?, Never>, [LFSEvent])? in
             guard !s.finished else { return nil }

@@ -5,10 +5,15 @@ import Synchronization
 /// Progress of LFS transfers: objects and bytes done of the total (an object several files share
 /// moves once; `LFSEvent`s name the files).
 public struct LFSProgress: Sendable, Equatable {
+    /// Objects moved so far; one that was already in place is in neither count.
     public var objectsDone = 0
+    /// Objects to move; one that fails leaves the total.
     public var objectsTotal = 0
+    /// Bytes moved so far; retried bytes count once.
     public var bytesDone: Int64 = 0
+    /// Bytes of the objects to move; a failed object's leave it.
     public var bytesTotal: Int64 = 0
+    /// Nothing to move yet.
     public init() {}
 }
 
@@ -26,6 +31,7 @@ public final class TransferMeter: Sendable {
     private let events: LFSEvents?
     /// oid -> the paths its events name.
     private let paths: [String: [String]]
+    /// Whether the objects go down or up; the `direction` label of the metrics and of the events.
     public let direction: LFSEvent.Direction
     /// Whether an object in place (in the store, on the server) is its files' `done`; a pass that
     /// puts the files in a work tree tells `queued`, `skipped` and `done` itself, as it sees the
@@ -36,6 +42,10 @@ public final class TransferMeter: Sendable {
     private let objectsMoved: Counter
     private let objectsFailed: Counter
 
+    /// A meter for transfers in `direction`. `paths` maps each oid to the files that hold it, which its
+    /// events name; `objectIsDone` says whether an object in place is its files' `done` (false for a
+    /// fill, which tells its files' events itself). `progress` gets every change of the totals,
+    /// synchronously, from the transfer's task.
     public init(_ direction: LFSEvent.Direction, paths: [String: [String]] = [:], objectIsDone: Bool = true,
                 events: LFSEvents? = nil, progress: (@Sendable (LFSProgress) -> Void)? = nil) {
         self.direction = direction

@@ -17,6 +17,8 @@ public struct ObjectStore: Sendable {
     /// a tenth of the CPU time of a pull of 1,000 small objects.
     let rootPath: String
 
+    /// The store at `root`, an `lfs` directory or a shared store in git-lfs's layout (`lfs.storage`).
+    /// Nothing is made on disk until an object is written.
     public init(root: URL) {
         self.root = root
         rootPath = root.standardizedFileURL.path.trimmingSuffix("/")
@@ -27,8 +29,11 @@ public struct ObjectStore: Sendable {
         self.init(root: gitDirectory.appendingPathComponent("lfs", isDirectory: true))
     }
 
+    /// `objects/`: the verified objects, two levels of directories deep.
     public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
+    /// `incomplete/`: downloads in progress, kept so that the next run resumes them.
     public var incompleteDirectory: URL { root.appendingPathComponent("incomplete", isDirectory: true) }
+    /// `tmp/`: scratch files, on the same file system as the objects so that they can be renamed in.
     public var tmpDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
     var incompletePath: String { rootPath + "/incomplete" }
     var tmpPath: String { rootPath + "/tmp" }
@@ -44,6 +49,8 @@ public struct ObjectStore: Sendable {
     }
 
 
+    /// Where a download of the object in progress is kept (`incomplete/<oid>.part`). `oid` must be
+    /// valid (a precondition).
     public func partialPath(for oid: String) -> URL {
         precondition(Pointer.isValidOID(oid), "invalid oid used as a path")
         return URL(fileURLWithPath: "\(incompletePath)/\(oid).part", isDirectory: false)

@@ -14,6 +14,8 @@ public struct PathFilter: Sendable {
     private let include: [Pattern]
     private let exclude: [Pattern]
 
+    /// A filter of these patterns; a pattern that cannot be read (empty, a broken bracket) is dropped.
+    /// With none, every path is allowed.
     public init(include: [String] = [], exclude: [String] = []) {
         self.include = include.compactMap(Pattern.init)
         self.exclude = exclude.compactMap(Pattern.init)
@@ -24,8 +26,11 @@ public struct PathFilter: Sendable {
         (list ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Whether there is no pattern at all: every path is allowed.
     public var isEmpty: Bool { include.isEmpty && exclude.isEmpty }
 
+    /// Whether `path` (relative to the repository root, "/" separators) matches an include pattern, or
+    /// there is none, and no exclude pattern.
     public func allows(_ path: String) -> Bool {
         (include.isEmpty || include.contains { $0.matches(path) }) && !exclude.contains { $0.matches(path) }
     }

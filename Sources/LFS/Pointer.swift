@@ -9,6 +9,7 @@ import Foundation
 /// non-negative decimal, with `ext-<digit>-<name>` extension lines allowed among them and nothing
 /// else. Anything else is not a pointer. The oid is checked before it is ever used in a path.
 public struct Pointer: Hashable, Sendable, CustomStringConvertible {
+    /// The version URL git-lfs writes, and msgit too.
     public static let version = "https://git-lfs.github.com/spec/v1"
     /// Versions git-lfs reads but never writes (alpha and pre-release).
     static let legacyVersions = ["http://git-media.io/v/2", "https://hawser.github.com/spec/v1"]
@@ -17,11 +18,14 @@ public struct Pointer: Hashable, Sendable, CustomStringConvertible {
 
     /// The SHA-256 of the content, 64 lowercase hex digits.
     public let oid: String
+    /// The content's size in bytes.
     public let size: Int64
     /// Extension lines ("ext-0-name" -> "sha256:..."), in file order. Content behind extensions
     /// needs the extension's own smudge program, which msgit does not run.
     public let extensions: [(key: String, value: String)]
 
+    /// A pointer to content of `size` bytes with SHA-256 `oid` (64 lowercase hex digits), without
+    /// extensions; nil when the oid is malformed or the size negative.
     public init?(oid: String, size: Int64) {
         guard Self.isValidOID(oid), size >= 0 else { return nil }
         self.oid = oid
@@ -82,18 +86,23 @@ public struct Pointer: Hashable, Sendable, CustomStringConvertible {
         return lines.map { "\($0.0) \($0.1)\n" }.joined()
     }
 
+    /// `text` as UTF-8: the bytes of the pointer file.
     public var data: Data { Data(text.utf8) }
+    /// The oid's first 12 digits and the size, for messages.
     public var description: String { "\(oid.prefix(12))… (\(size) bytes)" }
 
+    /// Whether `oid` is 64 lowercase hex digits: safe to use as a name in the store.
     public static func isValidOID(_ oid: String) -> Bool {
         oid.utf8.count == 64 && oid.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    /// Equal when the oid, the size and the extensions, in order, are.
     public static func == (a: Pointer, b: Pointer) -> Bool {
         a.oid == b.oid && a.size == b.size && a.extensions.map(\.key) == b.extensions.map(\.key)
             && a.extensions.map(\.value) == b.extensions.map(\.value)
     }
 
+    /// Hashes the oid and the size.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(oid)
         hasher.combine(size)

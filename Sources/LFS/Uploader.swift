@@ -7,13 +7,17 @@ import Logging
 
 /// An object to upload and where its bytes are.
 public struct UploadItem: Sendable {
+    /// The object to upload.
     public var pointer: Pointer
     /// The content (an object in the store, or the user's file); nil when only the server may have it.
     public var source: URL?
-    /// For messages: the path and commit that introduced it.
+    /// The path that holds it, for messages and events.
     public var path: String
+    /// The commit that introduced it, for messages; nil when there is none (a folder upload before its
+    /// commit).
     public var commit: String?
 
+    /// An item of `pointer`, read from `source` when the server asks for it.
     public init(pointer: Pointer, source: URL?, path: String, commit: String? = nil) {
         self.pointer = pointer
         self.source = source
@@ -22,11 +26,15 @@ public struct UploadItem: Sendable {
     }
 }
 
+/// What an upload sent, and what the server had already.
 public struct UploadReport: Sendable, Equatable {
+    /// Objects uploaded.
     public var uploaded = 0
+    /// The sizes of those objects, added up.
     public var uploadedBytes: Int64 = 0
     /// Objects the server already had (no actions in its answer).
     public var alreadyOnServer = 0
+    /// Nothing sent yet.
     public init() {}
 }
 
@@ -43,6 +51,8 @@ public struct Uploader: Sendable {
     let retry: RetryPolicy
     let logger: Logger
 
+    /// An uploader to the LFS endpoint (`.../repo.git/info/lfs`). `scope` goes to the endpoint's origin
+    /// only, never to storage hosts; `jobs` (nil: sized to the round trip) bounds the uploads at once.
     public init(endpoint: URL, scope: CredentialScope?, http: HTTPClient, jobs: Int? = nil, logger: Logger) {
         batch = BatchClient(endpoint: endpoint, scope: scope, http: http, logger: logger)
         self.http = http

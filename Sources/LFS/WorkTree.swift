@@ -24,12 +24,16 @@ public struct WorkTree: Sendable {
         case hardLink
     }
 
+    /// The work tree's root directory.
     public let root: URL
+    /// The store the content comes from.
     public let store: ObjectStore
+    /// How files get their content: copies (the default) or protected hard links.
     public let placement: Placement
     /// `root`'s path; per-file paths are built as strings (see `ObjectStore.rootPath`).
     private let rootPath: String
 
+    /// The work tree at `root`, filled from `store`; nothing is read until a file is asked about.
     public init(root: URL, store: ObjectStore, placement: Placement = .copy) {
         self.root = root
         self.store = store
@@ -37,6 +41,7 @@ public struct WorkTree: Sendable {
         rootPath = root.standardizedFileURL.path.trimmingSuffix("/")
     }
 
+    /// What a work-tree file holds, against the pointer its tree gives it.
     public enum State: Sendable, Equatable {
         /// The file holds its pointer: to be resolved.
         case pointer
@@ -61,6 +66,8 @@ public struct WorkTree: Sendable {
         return (directory, String(path[path.utf8.index(after: slash)...]))
     }
 
+    /// What the work tree holds at `file.path`: its pointer, its content (by size), something else, or
+    /// a path msgit will not write through. Reads at most the first kilobyte of the file.
     public func state(of file: LFSFile) -> State {
         let directory: Directory, name: String
         do {

@@ -4,6 +4,7 @@ extension WorkTreeFill {
     /// What `run` would do, read without a request and without writing anything: each file's
     /// action, the objects and bytes to download, and the room that needs beside what is free.
     public struct Preview: Sendable {
+        /// What the fill would do with one file.
         public enum Action: Sendable, Equatable {
             /// Its object is downloaded, then the file written.
             case download
@@ -17,11 +18,17 @@ extension WorkTreeFill {
             case refused(String)
         }
 
+        /// One LFS file of the preview and what would happen to it.
         public struct File: Sendable, Equatable {
+            /// The file's path in the repository.
             public var path: String
+            /// The SHA-256 of its object.
             public var oid: String
+            /// Its object's size in bytes.
             public var size: Int64
+            /// What the fill would do with it.
             public var action: Action
+            /// A file with every field given.
             public init(path: String, oid: String, size: Int64, action: Action) {
                 self.path = path
                 self.oid = oid
@@ -34,14 +41,16 @@ extension WorkTreeFill {
         public var files: [File] = []
         /// The LFS files the include/exclude patterns leave out.
         public var excluded: [String] = []
-        /// Distinct objects to download, and their bytes.
+        /// Distinct objects to download: an object of several files counts once.
         public var objectsToDownload = 0
+        /// The sizes of those objects, added up.
         public var bytesToDownload: Int64 = 0
         /// Bytes the fill would take on disk at most: downloaded objects, and the work-tree copies
         /// of every file written (none with `link`; a file system that clones takes less).
         public var bytesNeeded: Int64 = 0
         /// Free bytes on the file system of the repository's store, if known.
         public var bytesAvailable: Int64?
+        /// An empty preview: nothing to do, and the room unknown.
         public init() {}
 
         /// Whether `bytesNeeded` fits in what is free (true when that is unknown).

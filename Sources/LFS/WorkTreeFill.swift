@@ -13,14 +13,19 @@ import Synchronization
 /// the checkout still writes the pointer files, and files are placed once the gate opens.
 /// What git knows (which blobs are LFS files, the index) stays with the caller.
 public struct WorkTreeFill: Sendable {
+    /// How a fill downloads and places: concurrency, segment size, links, and a shared store.
     public struct Options: Sendable {
         /// Downloads at once; nil: sized to the round trip (`Fetcher.Options.jobs`).
         public var jobs: Int?
+        /// The largest `Range` segment of a resumable download; 4 MiB by default
+        /// (`Fetcher.Options.segmentSize`).
         public var segmentSize: Int64 = 4 << 20
         /// Hard-link work-tree files to the stored objects instead of copying them.
         public var link = false
         /// A store shared by many repositories (`Fetcher.Options.sharedStore`).
         public var sharedStore: URL?
+        /// The defaults: downloads sized to the round trip, 4 MiB segments, copies (or copy-on-write
+        /// clones) in the work tree, and the repository's own store only.
         public init(jobs: Int? = nil, segmentSize: Int64 = 4 << 20, link: Bool = false, sharedStore: URL? = nil) {
             self.jobs = jobs
             self.segmentSize = segmentSize
@@ -31,9 +36,13 @@ public struct WorkTreeFill: Sendable {
 
     /// One file that keeps its pointer, and why.
     public struct Failure: Sendable, Equatable {
+        /// The file's path in the repository.
         public var path: String
+        /// The SHA-256 of its object.
         public var oid: String
+        /// Why it keeps its pointer: the server's message, a failed check, a path msgit will not write.
         public var reason: String
+        /// A failure with every field given.
         public init(path: String, oid: String, reason: String) {
             self.path = path
             self.oid = oid
@@ -41,9 +50,11 @@ public struct WorkTreeFill: Sendable {
         }
     }
 
+    /// What a fill did: the files it placed or verified, those it could not, and what it downloaded.
     public struct Outcome: Sendable {
-        /// The LFS files the fill was given, and those the patterns left out.
+        /// The LFS files the fill was given.
         public var files = 0
+        /// The LFS files the patterns left out (`excludedPaths`).
         public var excluded = 0
         /// Files this run put in place.
         public var placed: [String] = []
@@ -52,8 +63,11 @@ public struct WorkTreeFill: Sendable {
         public var verified: [String] = []
         /// Sorted by path.
         public var failures: [Failure] = []
+        /// Objects downloaded from the server; those found in a store are not counted.
         public var objectsDownloaded = 0
+        /// The sizes of those objects, added up.
         public var bytesDownloaded: Int64 = 0
+        /// An empty outcome: no file, nothing done.
         public init() {}
         /// Every file whose index entry should get its new stat data, sorted.
         public var settled: [String] { (placed + verified).sorted() }
@@ -61,6 +75,7 @@ public struct WorkTreeFill: Sendable {
 
     /// The work tree.
     public let root: URL
+    /// The repository's `.git` directory, whose `lfs/objects` store gets every object.
     public let gitDirectory: URL
     /// The LFS files to fill: those of the tree that the patterns allow.
     public let files: [LFSFile]
@@ -69,17 +84,25 @@ public struct WorkTreeFill: Sendable {
     /// Files whose work-tree size is their object's while the index records another: verified,
     /// not fetched (see `Outcome.verified`).
     public let unrefreshed: Set<String>
+    /// The LFS endpoint (`.../repo.git/info/lfs`); nil when there is none, and then only objects
+    /// already in the repository's store are placed and the other files fail with "no LFS endpoint".
     public let endpoint: URL?
     /// The credential for the endpoint's origin, and only there.
     public let scope: CredentialScope?
+    /// The connections and memory budget the downloads share with every other transfer of their owner.
     public let pool: TransferPool
+    /// Concurrency, segment size, links and shared store.
     public let options: Options
+    /// Where the fill logs what it does.
     public let logger: Logger
     /// Where the events of each file go, if anywhere.
     public let events: LFSEvents?
     /// The counters of the whole fill, as they change.
     public let progress: (@Sendable (LFSProgress) -> Void)?
 
+    /// A fill of `files` into the work tree at `root`; nothing happens until `run(gate:)` or
+    /// `preview(checkedOut:)`. `scope` is sent only to the endpoint's origin, never to storage hosts
+    /// elsewhere.
     public init(root: URL, gitDirectory: URL, files: [LFSFile], excludedPaths: [String] = [], unrefreshed: Set<String> = [],
                 endpoint: URL?, scope: CredentialScope?, pool: TransferPool, options: Options = Options(),
                 logger: Logger, events: LFSEvents? = nil, progress: (@Sendable (LFSProgress) -> Void)? = nil) {
@@ -285,8 +308,10 @@ public final class CheckoutGate: Sendable {
     }
     private let state = Mutex(State())
 
+    /// A gate that is closed until `open(checkedOut:)`.
     public init() {}
 
+    /// Whether the checkout has ended, well or not.
     public var isOpen: Bool { state.withLock { $0.outcome != nil } }
 
     /// Opens the gate with the checkout's outcome; later calls change nothing.
@@ -320,10 +345,14 @@ public final class EarlyFill: Sendable {
     private let gate = CheckoutGate()
     private let task = Mutex<Task<WorkTreeFill.Outcome, any Error>?>(nil)
 
+    /// A fill not started yet: call `start(_:)` as the checkout starts.
     public init() {}
 
+    /// Whether `start(_:)` was called.
     public var started: Bool { task.withLock { $0 != nil } }
 
+    /// Starts `fill` in a task of its own, held back from placing files until `finish()` or
+    /// `abandon()`. Call it once.
     public func start(_ fill: WorkTreeFill) {
         let gate = self.gate
         task.withLock { $0 = Task { try await fill.run(gate: gate) } }

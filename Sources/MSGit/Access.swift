@@ -6,6 +6,12 @@ import FoundationNetworking
 
 /// What a hub says to the credentials msgit would use for a repository, without cloning anything.
 public struct AccessReport: Sendable, Codable, Equatable {
+    /// What the hub answered to one credential; the raw values are what `--json` reports print.
+    ///
+    /// - `accepted`: the hub let the credential in (a 2xx answer).
+    /// - `refused`: it asked for credentials, or refused these (401 or 403).
+    /// - `notFound`: no such repository, or none this credential may see (404).
+    /// - `unknown`: any other answer, such as a server error or a redirect.
     public enum Answer: String, Sendable, Codable {
         case accepted, refused, notFound = "not-found", unknown
     }
@@ -14,10 +20,12 @@ public struct AccessReport: Sendable, Codable, Equatable {
     public var url: String
     /// Where the token for reading comes from (never the token); nil when none was found.
     public var source: String?
+    /// The username sent with the read token; nil when there is none.
     public var username: String?
     /// Where the token for writing (push, upload) comes from: a write token (`MSGIT_PUSH_TOKEN`,
     /// `--push-token-file`), else the read token's source; nil when there is none.
     public var writeSource: String?
+    /// The username sent with the write token; nil when there is none.
     public var writeUsername: String?
     /// Whether the hub lets the read credential fetch.
     public var read: Answer
@@ -28,6 +36,8 @@ public struct AccessReport: Sendable, Codable, Equatable {
     /// What the server said when it refused, e.g. "HTTP Basic: Access denied".
     public var serverMessage: String?
 
+    /// A report with every field given; the sources and usernames nil as for a repository with no
+    /// credential, `serverMessage` nil when the hub refused nothing.
     public init(url: String, source: String? = nil, username: String? = nil, writeSource: String? = nil,
                 writeUsername: String? = nil, read: Answer, write: Answer, serverMessage: String? = nil) {
         self.url = url

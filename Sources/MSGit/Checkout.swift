@@ -2,18 +2,23 @@ import Foundation
 import GitCore
 import LFS
 
+/// Where a checkout moved HEAD, the branch it made if any, and the LFS files it resolved.
 public struct CheckoutResult: Sendable {
     /// The branch checked out (short name); nil when HEAD is detached (a tag or a commit).
     public var branch: String?
-    /// The commit HEAD points to now, and before.
+    /// The commit HEAD points to now.
     public var head: String
+    /// The commit HEAD pointed to before; nil when the branch had no commit yet.
     public var previousHead: String?
     /// `createBranch` made this branch, or it was made to follow a remote branch of that name.
     public var createdBranch: String?
     /// The LFS files the checkout wrote (and any an interrupted update left), resolved.
     public var lfs: LFSSummary
+    /// The whole operation, the LFS files included.
     public var duration: Duration
 
+    /// A result with every field given; `branch` nil as for a detached HEAD, `createdBranch` nil when
+    /// no branch was made.
     public init(branch: String? = nil, head: String, previousHead: String? = nil, createdBranch: String? = nil,
                 lfs: LFSSummary, duration: Duration) {
         self.branch = branch

@@ -3,6 +3,8 @@ import GitCore
 import LFS
 import PathSafety
 
+/// What a clone checks out, and whether it has a work tree at all; `LFSOptions` says what becomes
+/// of its LFS files.
 public struct CloneOptions: Sendable {
     /// The branch (or tag, which leaves HEAD detached) to check out instead of the remote's HEAD.
     public var branch: String?
@@ -13,6 +15,7 @@ public struct CloneOptions: Sendable {
     /// A bare repository: no work tree, branches copied to refs/heads as they are on the server.
     public var bare = false
 
+    /// The defaults check out the remote's HEAD into a work tree.
     public init(branch: String? = nil, revision: String? = nil, bare: Bool = false) {
         self.branch = branch
         self.revision = revision
@@ -20,9 +23,11 @@ public struct CloneOptions: Sendable {
     }
 }
 
+/// What a clone made: where, at which commit, what it received, and what became of its LFS files.
 public struct CloneResult: Sendable {
     /// The repository URL, without userinfo.
     public var url: String
+    /// The directory of the clone: the one given, or the repository's name in the current directory.
     public var directory: URL
     /// The branch checked out (short name); nil when HEAD is detached or the repository is empty.
     public var branch: String?
@@ -30,14 +35,19 @@ public struct CloneResult: Sendable {
     public var head: String?
     /// The remote has no branches yet.
     public var isEmptyRepository: Bool
+    /// Git objects received from the server (LFS objects are counted in `lfs`).
     public var receivedObjects: Int
+    /// Bytes of git's pack as they came over the network.
     public var receivedBytes: UInt64
+    /// The whole operation, from credentials to the last LFS file in place.
     public var duration: Duration
     /// Things the user should know that did not stop the clone.
     public var warnings: [String]
     /// The LFS files of the checked-out tree; `lfs.failures` lists those left as pointers.
     public var lfs: LFSSummary = LFSSummary()
 
+    /// A result with every field given; `branch` and `head` nil as for an empty repository, `lfs`
+    /// empty as for a clone without LFS files.
     public init(url: String, directory: URL, branch: String? = nil, head: String? = nil, isEmptyRepository: Bool,
                 receivedObjects: Int, receivedBytes: UInt64, duration: Duration, warnings: [String],
                 lfs: LFSSummary = LFSSummary()) {

@@ -19,6 +19,8 @@ public struct DownloadPlan: Sendable {
     /// is free (for a clone, its git objects included).
     public var lfs: WorkTreeFill.Preview
 
+    /// A plan with every field given; `gitBytes` 0 and an empty preview as for an `lfs pull` with
+    /// nothing to do.
     public init(url: String, commit: String?, gitBytes: UInt64 = 0, lfs: WorkTreeFill.Preview = WorkTreeFill.Preview()) {
         self.url = url
         self.commit = commit
@@ -164,6 +166,8 @@ public struct MirrorPlan: Sendable {
     /// Why there is no plan.
     public var error: MSGitError?
 
+    /// A plan with every field given; `plan` nil and `error` set as for a repository that could not be
+    /// reached.
     public init(url: String, path: URL? = nil, refsChanged: Int = 0, plan: DownloadPlan? = nil, error: MSGitError? = nil) {
         self.url = url
         self.path = path

@@ -1,14 +1,20 @@
 import Foundation
 import GitCore
 
+/// What a fetch brought: the references it changed and what it received. The work tree is untouched.
 public struct FetchResult: Sendable {
+    /// The remote's URL, without userinfo.
     public var url: String
     /// References the fetch created, moved or deleted.
     public var updatedRefs: [ReferenceChange]
+    /// Git objects received from the server; 0 when the repository was up to date.
     public var receivedObjects: Int
+    /// Bytes of git's pack as they came over the network.
     public var receivedBytes: UInt64
+    /// The whole operation, credentials included.
     public var duration: Duration
 
+    /// A result with every field given.
     public init(url: String, updatedRefs: [ReferenceChange], receivedObjects: Int, receivedBytes: UInt64,
                 duration: Duration) {
         self.url = url

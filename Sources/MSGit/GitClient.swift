@@ -11,6 +11,8 @@ public struct Timeouts: Sendable, Hashable {
     /// The longest a connection may go without sending or receiving a byte.
     public var idle: Duration
 
+    /// Limits of 30 seconds to connect and 120 seconds of silence by default. `idle` bounds a pause,
+    /// not a transfer: a download of many gigabytes that keeps moving is never cut off.
     public init(connect: Duration = .seconds(30), idle: Duration = .seconds(120)) {
         self.connect = connect
         self.idle = idle
@@ -37,11 +39,33 @@ public struct GitClient: Sendable {
     public var writeCredentials: (any CredentialProvider)?
     /// Overrides the username of every credential (default: the provider's, normally "oauth2").
     public var username: String?
+    /// The time limits of every connection this client's operations make, git's and LFS's alike.
+    /// Operations started after a change use the new limits.
     public var timeouts: Timeouts
+    /// Where the operations log what they do (swift-log). Default: a logger that drops everything; the
+    /// library never bootstraps logging. The lines are not passed through the `Redactor`: most quote
+    /// what is masked already (errors, URLs without userinfo), but a server's own words (`remote:`
+    /// lines, at trace level) and a provider's errors come as they are. A handler that stores them
+    /// should mask them with `Redactor.shared`, as the command line's does.
     public var logger: Logger
     /// Connections, memory budget and running operations, shared by every copy of this client.
     let resources: ClientResources
 
+    /// Makes a client that runs nothing yet.
+    ///
+    /// Cheap to make: nothing is read and no connection opened until the first operation; the first
+    /// client of the process also sets libgit2's User-Agent. A service makes one client and keeps it
+    /// (see <doc:RunningAService>); a command-line program may make one per run.
+    ///
+    /// - Parameters:
+    ///   - credentials: Where tokens for reading come from; by default the command line's order
+    ///     (`StandardCredentials`). Asked once per operation, before its first request.
+    ///   - writeCredentials: Where tokens for writing come from; nil to use `credentials` for writes
+    ///     too.
+    ///   - username: The username sent with every token, in place of the provider's (normally
+    ///     `oauth2`).
+    ///   - timeouts: The connect and idle limits of every connection.
+    ///   - logger: Where the operations log; by default nowhere.
     public init(credentials: any CredentialProvider = StandardCredentials(),
                 writeCredentials: (any CredentialProvider)? = StandardWriteCredentials(), username: String? = nil,
                 timeouts: Timeouts = Timeouts(), logger: Logger = Logger(label: "msgit", factory: { _ in SwiftLogNoOpLogHandler() })) {

@@ -34,6 +34,8 @@ public struct GitConfig: Sendable, Equatable {
         /// Where it was read, for messages: "file /home/u/.gitconfig line 3", "GIT_CONFIG_KEY_0".
         public var origin: String
 
+        /// An entry with every field given; `name` as git spells it canonically (section and key
+        /// lowercased).
         public init(name: String, value: String?, origin: String) {
             self.name = name
             self.value = value
@@ -54,6 +56,7 @@ public struct GitConfig: Sendable, Equatable {
     /// Every entry of every file, in git's order.
     public var entries: [Entry]
 
+    /// A configuration of these entries, in this order, as a test builds one.
     public init(entries: [Entry]) { self.entries = entries }
 
     /// git's configuration as git would read it with `environment` and `home`, plus the

@@ -23,7 +23,10 @@ import Logging
 /// `credential_approve` and `credential_reject` do, and only for a credential these helpers gave
 /// for that very protocol and host.
 public struct GitCredentialHelpers: CredentialProvider {
+    /// The environment git's configuration is read with (`GIT_CONFIG_*`, `XDG_CONFIG_HOME`) and the
+    /// helpers run in; the process's by default.
     public var environment: [String: String]
+    /// The home directory of `~/.gitconfig` and the helpers; `HOME` by default, nil when it is unset.
     public var home: URL?
     /// A repository's `.git` directory, whose `config` is read after the global files.
     public var gitDirectory: URL?
@@ -32,6 +35,10 @@ public struct GitCredentialHelpers: CredentialProvider {
     /// Where failures of helpers that did not prevent a credential from being found are logged.
     public var logger: Logger
 
+    /// The helpers of git's configuration as read with `environment` and `home`; nothing is read or run
+    /// until a credential is asked for. `logger` defaults to a swift-log logger labelled
+    /// `msgit.credential-helpers`, which goes wherever the process bootstrapped logging (standard error
+    /// when nothing was bootstrapped).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, home: URL? = nil,
                 gitDirectory: URL? = nil, timeout: Duration = .seconds(30),
                 logger: Logger = Logger(label: "msgit.credential-helpers")) {
@@ -68,6 +75,9 @@ public struct GitCredentialHelpers: CredentialProvider {
         }
     }
 
+    /// The first credential the helpers give for `url`, asked in order; nil when none has one. Throws
+    /// when a helper answers `quit=1`, when helpers failed and none gave a credential, and when git's
+    /// configuration cannot be parsed.
     public func credential(for url: RemoteURL) throws -> Credential? {
         let fill = try fill(for: url, secondaryOrigin: false)
         if let error = fill.error { throw error }

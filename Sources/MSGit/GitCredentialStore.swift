@@ -5,13 +5,19 @@ import Foundation
 /// `credential.useHttpPath` unset: the scheme and host (with port, as written) must be equal, a
 /// username in the repository URL must be equal, paths are not compared.
 public enum GitCredentialStore {
+    /// One line of a store file, decoded.
     public struct Entry: Equatable, Sendable {
+        /// The protocol, lowercased: "https" or "http".
         public var scheme: String
+        /// The host, lowercased, with ":port" when the line names a port.
         public var host: String
+        /// The username, decoded; nil when the line has none.
         public var username: String?
+        /// The password or token, decoded.
         public var password: String
     }
 
+    /// The entry of one line; nil for a blank line or one that is not a URL with a host and a password.
     public static func parse(_ line: Substring) -> Entry? {
         let text = line.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty, let components = URLComponents(string: text), let scheme = components.scheme,
@@ -22,6 +28,8 @@ public enum GitCredentialStore {
                      password: password.removingPercentEncoding ?? password)
     }
 
+    /// The first entry of `text` (a store file's content) for `url`'s scheme, host and port, and its
+    /// username when the URL names one; nil when no line matches.
     public static func lookup(_ url: RemoteURL, in text: String) -> Entry? {
         let host = url.port.map { "\(url.host):\($0)" } ?? url.host
         for line in text.split(whereSeparator: \.isNewline) {

@@ -6,14 +6,18 @@ import LFS
 public struct LFSFileEntry: Sendable, Equatable, Codable {
     /// The path in the tree.
     public var name: String
+    /// The object's size in bytes, from the pointer.
     public var size: Int64
     /// The work tree holds the file with its object's size (git-lfs's `*`; a pointer is `-`).
     public var checkout: Bool
     /// The object is in the LFS store.
     public var downloaded: Bool
+    /// The hash of `oid`; always "sha256", the one git-lfs knows (its `oid_type` in JSON).
     public var oidType = "sha256"
+    /// The object's SHA-256, 64 lowercase hex digits.
     public var oid: String
 
+    /// An entry with every field given; `oidType` and `version` are git-lfs's only values.
     public init(name: String, size: Int64, checkout: Bool, downloaded: Bool, oid: String) {
         self.name = name
         self.size = size
@@ -21,6 +25,7 @@ public struct LFSFileEntry: Sendable, Equatable, Codable {
         self.downloaded = downloaded
         self.oid = oid
     }
+    /// The pointer's spec URL, as `git lfs ls-files --json` reports it.
     public var version = Pointer.version
 
     enum CodingKeys: String, CodingKey {

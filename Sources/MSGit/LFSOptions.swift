@@ -31,6 +31,9 @@ public struct LFSOptions: Sendable {
         PathFilter.patterns(list)
     }
 
+    /// The defaults resolve every LFS file, as many downloads at once as the round trip calls for, into
+    /// copies (or copy-on-write clones) in the work tree, with the repository's own store. The segment
+    /// size is not a parameter: set `segmentSize` on the value.
     public init(enabled: Bool = true, include: [String] = [], exclude: [String] = [], jobs: Int? = nil,
                 link: Bool = false, storage: URL? = nil) {
         self.enabled = enabled

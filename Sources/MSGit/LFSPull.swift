@@ -2,11 +2,16 @@ import Foundation
 import GitCore
 import LFS
 
+/// What an LFS pull resolved, and what it could not (`lfs.failures`).
 public struct LFSPullResult: Sendable {
+    /// The remote's URL, without userinfo.
     public var url: String
+    /// The LFS files of the checked-out tree: resolved, excluded, and left as pointers with the reason.
     public var lfs: LFSSummary
+    /// The whole operation.
     public var duration: Duration
 
+    /// A result with every field given.
     public init(url: String, lfs: LFSSummary, duration: Duration) {
         self.url = url
         self.lfs = lfs

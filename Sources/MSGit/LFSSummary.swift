@@ -9,11 +9,15 @@ public struct LFSSummary: Sendable, Codable, Equatable {
     public var filesResolved = 0
     /// Files left out by include/exclude.
     public var filesExcluded = 0
+    /// Objects downloaded this time: one found in a store is not counted, and one that several files
+    /// hold counts once.
     public var objectsDownloaded = 0
+    /// The sizes of those objects, added up (a resumed download counts its whole object).
     public var bytesDownloaded: Int64 = 0
     /// Files that stay pointers, with the reason.
     public var failures: [LFSFailure] = []
 
+    /// An empty summary: no LFS file, as for an operation with LFS turned off.
     public init() {}
 
     /// Throws `.lfsIncomplete` listing the failures, if there are any.

@@ -6,11 +6,15 @@ import LFS
 public struct LFSPruneResult: Sendable, Codable, Equatable {
     /// The objects no longer needed, by oid.
     public var removed: [String]
+    /// The sizes of those objects, added up. Space on disk is freed only where no other link holds
+    /// the file (a shared store keeps its own).
     public var removedBytes: Int64
     /// Objects kept because something needs them.
     public var kept: Int
+    /// True when nothing was removed: `removed` lists what would have been.
     public var dryRun: Bool
 
+    /// A result with every field given.
     public init(removed: [String], removedBytes: Int64, kept: Int, dryRun: Bool) {
         self.removed = removed
         self.removedBytes = removedBytes
@@ -25,8 +29,10 @@ public struct LFSProblem: Sendable, Codable, Equatable {
     public var kind: String
     /// The oid of an object; the path of a file.
     public var name: String
+    /// What is wrong, in a sentence.
     public var reason: String
 
+    /// A problem with every field given; `kind` is "object" or "file".
     public init(kind: String, name: String, reason: String) {
         self.kind = kind
         self.name = name
@@ -36,10 +42,14 @@ public struct LFSProblem: Sendable, Codable, Equatable {
 
 /// What `lfsFsck` checked and found.
 public struct LFSFsckResult: Sendable, Codable, Equatable {
+    /// Objects of the store whose content was hashed.
     public var objectsChecked: Int
+    /// LFS files of HEAD's tree looked at in the work tree.
     public var filesChecked: Int
+    /// What is wrong; empty when all is well.
     public var problems: [LFSProblem]
 
+    /// A result with every field given.
     public init(objectsChecked: Int, filesChecked: Int, problems: [LFSProblem]) {
         self.objectsChecked = objectsChecked
         self.filesChecked = filesChecked
@@ -58,6 +68,7 @@ public struct LFSDiskUsage: Sendable, Codable, Equatable {
     /// system that clones has `sharedBytes == workTreeBytes`: the model is on disk once.
     public var sharedBytes: Int64
 
+    /// A usage with every field given, in bytes.
     public init(storeBytes: Int64, workTreeBytes: Int64, sharedBytes: Int64) {
         self.storeBytes = storeBytes
         self.workTreeBytes = workTreeBytes

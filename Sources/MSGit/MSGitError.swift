@@ -29,6 +29,8 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         public static let network = Kind("network")
         /// A connection or a transfer made no progress within its time limit.
         public static let timeout = Kind("timeout")
+        /// The operation's task was cancelled, or its `GitClient` was shut down (then the hint says to
+        /// make a new client). A clone removes what it had made.
         public static let cancelled = Kind("cancelled")
         /// The server refused some references of a push; see `rejectedRefs`.
         public static let pushRejected = Kind("pushRejected")
@@ -54,27 +56,38 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         /// Any other error libgit2 reported.
         public static let git = Kind("git")
 
+        /// The kind's name, as `rawValue`.
         public var description: String { rawValue }
 
+        /// Reads a kind from its name. A name this version does not know is kept as it is, and compares
+        /// equal to no static kind.
         public init(from decoder: any Decoder) throws {
             rawValue = try decoder.singleValueContainer().decode(String.self)
         }
 
+        /// Writes the kind's name, as a single string.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
         }
     }
 
+    /// What went wrong, for code that acts on it; switch on it with a `default`.
     public var kind: Kind
+    /// What went wrong, in git's words where git has them; safe to show and to log.
     public var message: String
     /// What the user can do about it.
     public var hint: String?
     /// What the server said, when it said something useful (e.g. "HTTP Basic: Access denied").
     public var serverMessage: String?
+    /// The references a push could not update, each with its reason; set with `.pushRejected`.
     public var rejectedRefs: [RejectedReference] = []
+    /// The LFS files that stayed pointers, each with its reason; set with `.lfsIncomplete`.
     public var lfsFailures: [LFSFailure] = []
 
+    /// An error of `kind`, as the library makes them and as a service's test doubles may.
+    /// `message`, `hint` and `serverMessage` pass through the `Redactor`: a token held by a running
+    /// operation never ends up in them.
     public init(_ kind: Kind, _ message: String, hint: String? = nil, serverMessage: String? = nil) {
         self.kind = kind
         self.message = message.redacted
@@ -82,6 +95,8 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         self.serverMessage = serverMessage?.redacted
     }
 
+    /// The message, followed by what the server said, the rejected references, the LFS failures and the
+    /// hint, one per line, as the command line prints it.
     public var description: String {
         var text = message
         if let serverMessage, !message.contains(serverMessage) { text += "\nserver said: \(serverMessage)" }
@@ -91,6 +106,7 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
         return text
     }
 
+    /// The same text as `description`, for `localizedDescription`.
     public var errorDescription: String? { description }
 }
 

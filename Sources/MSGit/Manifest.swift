@@ -2,6 +2,8 @@ import Foundation
 
 /// A list of repositories to mirror: one per line, `#` comments and blank lines allowed.
 public struct Manifest: Sendable {
+    /// The repository URLs, short names expanded, in the order of the lines; not checked yet (a bad one
+    /// fails its own mirror only).
     public var entries: [String]
 
     /// Parses `text`. With `baseURL`, `ns/name` lines become `<baseURL>/ns/name.git`; without it,

@@ -3,15 +3,19 @@ import GitCore
 import HTTP
 import LFS
 
+/// Which LFS objects a mirror keeps, where they are stored, and where the mirror is pushed.
 public struct MirrorOptions: Sendable {
+    /// Which LFS objects a mirror downloads.
     public enum LFSScope: String, Sendable, Codable, CaseIterable {
         /// Every LFS object reachable from every ref, history included (as `git lfs fetch --all`).
         case all
         /// The objects of the default branch's tip only.
         case head
+        /// No LFS objects: the git history only.
         case none
     }
 
+    /// Which LFS objects to download; every one of every ref by default.
     public var lfs: LFSScope = .all
     /// LFS downloads at once, per repository; nil: sized to the round trip (`InFlight.transfers`).
     public var lfsJobs: Int?
@@ -23,8 +27,11 @@ public struct MirrorOptions: Sendable {
     /// them once. Default (nil): `<into>/.lfs-storage`. `sharedLFSStorage` false keeps every
     /// mirror's objects its own.
     public var lfsStorage: URL?
+    /// Whether the mirrors share one LFS store (`lfsStorage`); true by default.
     public var sharedLFSStorage = true
 
+    /// The defaults download every LFS object of every ref into a store shared by the mirrors under the
+    /// root, sized to the round trip, and push nowhere.
     public init(lfs: LFSScope = .all, lfsJobs: Int? = nil, pushTo: String? = nil, lfsStorage: URL? = nil,
                 sharedLFSStorage: Bool = true) {
         self.lfs = lfs

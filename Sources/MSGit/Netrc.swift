@@ -2,11 +2,17 @@ import Foundation
 
 /// `~/.netrc`: `machine <host> login <user> password <token>` (and `default`), as curl reads it.
 public enum Netrc {
+    /// The login and password of one `machine` (or `default`) entry.
     public struct Entry: Equatable, Sendable {
+        /// The `login`; nil when the entry has none (the token is then sent as `oauth2`'s).
         public var login: String?
+        /// The `password`: the token.
         public var password: String
     }
 
+    /// The first entry of `text` (a netrc file's content) for `host`, compared without case, else the
+    /// `default` entry; nil when neither has a password. Ports are not compared, as curl does not;
+    /// `macdef` macros and `#` comments are skipped.
     public static func lookup(host: String, in text: String) -> Entry? {
         var tokens: [String] = []
         var skippingMacro = false

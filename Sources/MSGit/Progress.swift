@@ -7,30 +7,65 @@ import Synchronization
 /// A clone's LFS downloads start with its checkout: while `phase` is `.checkingOut`, the `lfs`
 /// counters may already grow; the phase becomes `.lfs` when the checkout is done.
 public struct TransferProgress: Sendable, Equatable {
+    /// What the operation is doing now. An operation goes through the phases that apply to it, in this
+    /// order; the raw values are what `--json` reports print.
+    ///
+    /// - `connecting`: before the first object arrives (credentials, the reference advertisement).
+    /// - `receivingObjects`: the pack is coming; `receivedObjects` of `totalObjects`.
+    /// - `resolvingDeltas`: every object is in, deltas are being resolved; `indexedDeltas` of
+    ///   `totalDeltas`.
+    /// - `checkingOut`: files are being written into the work tree; `checkedOutFiles` of `totalFiles`.
+    ///   A clone's LFS counters may move already.
+    /// - `pushing`: a push is sending its pack; `pushedObjects` of `totalPushObjects`.
+    /// - `lfs`: LFS objects are moving, down or up; the `lfs` counters.
+    /// - `done`: the operation ended; sent once, last.
     public enum Phase: String, Sendable, Codable {
         case connecting, receivingObjects, resolvingDeltas, checkingOut, pushing, lfs, done
     }
 
+    /// What the operation is doing now.
     public var phase: Phase = .connecting
+    /// Git objects received so far.
     public var receivedObjects = 0
+    /// Of those, the objects indexed (hashed and stored).
     public var indexedObjects = 0
+    /// Git objects the server is sending; 0 until it says.
     public var totalObjects = 0
+    /// Bytes of git's pack received so far.
     public var receivedBytes: UInt64 = 0
+    /// Deltas resolved so far.
     public var indexedDeltas = 0
+    /// Deltas the pack holds; 0 until they are counted.
     public var totalDeltas = 0
+    /// Files written into the work tree so far.
     public var checkedOutFiles = 0
+    /// Files the checkout writes.
     public var totalFiles = 0
+    /// Git objects a push has sent so far.
     public var pushedObjects = 0
+    /// Git objects a push sends.
     public var totalPushObjects = 0
+    /// Bytes of a push's pack sent so far.
     public var pushedBytes: UInt64 = 0
+    /// LFS objects moved so far, down or up; objects already in place are in neither count.
     public var lfsObjectsDone = 0
+    /// LFS objects the operation moves; one that fails leaves the total, so that done can reach it.
     public var lfsObjectsTotal = 0
+    /// Bytes of LFS objects moved so far; retried bytes are not counted twice.
     public var lfsBytesDone: UInt64 = 0
+    /// Bytes of the LFS objects the operation moves; a failed object's leave it with the object.
     public var lfsBytesTotal: UInt64 = 0
 
+    /// The progress before anything happened: `.connecting`, every count 0.
     public init() {}
 }
 
+/// Told where an operation is: at most every 100 milliseconds, on every change of phase, and once at
+/// the end with `.done` (not when the operation fails).
+///
+/// It is called synchronously from the thread that made the progress, libgit2's or a transfer's,
+/// so it must return quickly: draw, or hand the value on. Calls may come from several threads at
+/// once and, rarely, out of order.
 public typealias ProgressHandler = @Sendable (TransferProgress) -> Void
 
 /// Holds the current progress and forwards it to the handler at most every `interval`, and always

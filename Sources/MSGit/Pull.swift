@@ -2,24 +2,30 @@ import Foundation
 import GitCore
 import LFS
 
+/// What a pull did: where the branch was and is, what the fetch brought, and the LFS files it resolved.
 public struct PullResult: Sendable {
     /// The remote's URL, without userinfo.
     public var url: String
     /// The branch that was updated (short name).
     public var branch: String
-    /// The commit the branch pointed to before (nil for an unborn branch) and points to now.
+    /// The commit the branch pointed to before; nil for an unborn branch.
     public var previousHead: String?
+    /// The commit the branch points to now (the same as `previousHead` when `upToDate`).
     public var head: String
     /// Nothing to do: the branch already had every commit of its upstream.
     public var upToDate: Bool
     /// References the fetch created, moved or deleted.
     public var updatedRefs: [ReferenceChange]
+    /// Git objects received by the fetch.
     public var receivedObjects: Int
+    /// Bytes of git's pack as they came over the network.
     public var receivedBytes: UInt64
     /// The LFS files the update wrote (and any an interrupted update left), resolved.
     public var lfs: LFSSummary
+    /// The whole operation: fetch, fast-forward and LFS files.
     public var duration: Duration
 
+    /// A result with every field given; `previousHead` nil as for a branch that had no commit yet.
     public init(url: String, branch: String, previousHead: String? = nil, head: String, upToDate: Bool,
                 updatedRefs: [ReferenceChange], receivedObjects: Int, receivedBytes: UInt64, lfs: LFSSummary,
                 duration: Duration) {

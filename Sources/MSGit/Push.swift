@@ -3,19 +3,27 @@ import GitCore
 import HTTP
 import LFS
 
+/// What a push sent: the refspecs, the remote-tracking references it moved, and the git and LFS objects
+/// it uploaded.
 public struct PushResult: Sendable {
+    /// The remote's URL, without userinfo.
     public var url: String
     /// The refspecs that were pushed, in full form.
     public var refspecs: [String]
     /// Remote-tracking references updated after the push.
     public var updatedRefs: [ReferenceChange]
+    /// Git objects sent in the pack; 0 when the server had them all.
     public var pushedObjects: Int
+    /// Bytes of the pack sent.
     public var pushedBytes: UInt64
+    /// The whole operation: LFS uploads, then the references.
     public var duration: Duration
     /// LFS objects uploaded before the refs were sent (objects the server had are not counted).
     public var lfsUploadedObjects: Int = 0
+    /// Bytes of those LFS objects.
     public var lfsUploadedBytes: Int64 = 0
 
+    /// A result with every field given; the LFS counts 0 as for a push without LFS objects.
     public init(url: String, refspecs: [String], updatedRefs: [ReferenceChange], pushedObjects: Int,
                 pushedBytes: UInt64, duration: Duration, lfsUploadedObjects: Int = 0, lfsUploadedBytes: Int64 = 0) {
         self.url = url

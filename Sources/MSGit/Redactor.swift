@@ -18,6 +18,8 @@ import Synchronization
 /// redaction do not grow with the number of operations ever run. `register` keeps a secret for
 /// the life of the process (for a program that has a few, such as the command line).
 public final class Redactor: Sendable {
+    /// The redactor the library masks every message, error and log line with, for the whole
+    /// process; each operation holds its tokens in it while it runs (`String.redacted` uses it).
     public static let shared = Redactor()
 
     private struct State {
@@ -34,6 +36,8 @@ public final class Redactor: Sendable {
 
     private let state = Mutex(State())
 
+    /// A redactor of its own, which masks only what is registered with it (and userinfo and
+    /// signatures). The library uses `shared`.
     public init() {}
 
     /// Registers a secret to be masked wherever it appears, for the life of this redactor. Very
@@ -76,6 +80,9 @@ public final class Redactor: Sendable {
     /// How many distinct secrets are masked now.
     var secretCount: Int { state.withLock { $0.holders.count } }
 
+    /// `text` with every held or registered secret, in every form, replaced by `***`, userinfo
+    /// passwords removed from URLs, and signature parameters of presigned URLs and credential header
+    /// values masked. Safe to call from any thread.
     public func redact(_ text: String) -> String {
         var result = text
         for secret in state.withLock({ $0.ordered }) where result.contains(secret) {

@@ -8,8 +8,11 @@ import HTTP
 /// `.git/config`, logged and shown. A password or token found in the userinfo is kept apart in
 /// `userinfoToken`, which an operation using the URL masks in its messages (`Redactor`).
 public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
+    /// "https" or "http", lowercased; "https" for a known hub given as http (`upgradedFromHTTP`).
     public let scheme: String
+    /// The host, lowercased.
     public let host: String
+    /// The port the URL names; nil for the scheme's default.
     public let port: Int?
     /// The path, starting with "/", e.g. "/ns/name.git".
     public let path: String
@@ -104,6 +107,7 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
         return s + path
     }
 
+    /// The URL without userinfo, as `string`.
     public var description: String { string }
 
     /// Where libgit2 may send this URL's credential: its host and port, and port 443 of the same
@@ -113,7 +117,9 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
         GitCredential.Endpoint(host: host, port: port ?? (scheme == "https" ? 443 : 80),
                                upgradePort: scheme == "http" ? 443 : nil)
     }
+    /// The URL without userinfo, as a Foundation `URL`.
     public var url: URL { URL(string: string)! }
+    /// The scheme, host and port: the only place this URL's credential may be sent.
     public var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
 
     /// The last path component without ".git" ("name" for ".../ns/name.git", ".../ns/name" and

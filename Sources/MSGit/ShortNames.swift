@@ -5,6 +5,7 @@ import Foundation
 /// the hub `HF_ENDPOINT` names): `hf:org/name`, `hf:datasets/org/name`, `hf:spaces/org/name`
 /// (`HuggingFaceName`).
 public enum ShortNames {
+    /// The hub short names expand against when no endpoint variable is set.
     public static let defaultEndpoint = "https://www.modelscope.cn"
 
     /// The base URL short names expand against: `MSGIT_ENDPOINT` (scheme, host and port, like

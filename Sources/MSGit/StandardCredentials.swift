@@ -28,10 +28,16 @@ import Foundation
 /// A helper that fails does not stop the search: the store files and netrc are still read, and
 /// the helpers' failures are thrown only when no source had a token.
 public struct StandardCredentials: CredentialProvider {
+    /// A file whose first line is the token (`--token-file`), read at each ask; when set it is the only
+    /// source.
     public var tokenFile: URL?
+    /// The environment read for `MSGIT_TOKEN`, `MODELSCOPE_CREDENTIALS_PATH`, `XDG_CONFIG_HOME` and
+    /// git's own variables; the process's by default. Setting it sets the helpers' too.
     public var environment: [String: String] {
         didSet { helpers.environment = environment }
     }
+    /// The home directory the files are looked for in; `HOME` by default. Setting it sets the helpers'
+    /// too.
     public var home: URL {
         didSet { helpers.home = home }
     }
@@ -39,6 +45,9 @@ public struct StandardCredentials: CredentialProvider {
     /// `logger` or `gitDirectory` here).
     public var helpers: GitCredentialHelpers
 
+    /// The command line's sources, read with `environment` and `home` (by default the process's and
+    /// `HOME`), so that a test or a service reads exactly the files it means to. Nothing is read until
+    /// a credential is asked for.
     public init(tokenFile: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 home: URL? = nil) {
         self.tokenFile = tokenFile
@@ -49,6 +58,9 @@ public struct StandardCredentials: CredentialProvider {
         helpers = GitCredentialHelpers(environment: environment, home: home)
     }
 
+    /// The first token found, in the order above. Throws when the token file cannot be read or is
+    /// empty, when a credential helper answers `quit=1`, and when helpers failed and no other source
+    /// had a token; git's configuration that cannot be parsed throws too.
     public func credential(for url: RemoteURL) throws -> Credential? {
         if let tokenFile {
             return Credential(token: try Self.readTokenFile(tokenFile), source: "--token-file \(tokenFile.path)")

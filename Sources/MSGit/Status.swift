@@ -4,14 +4,18 @@ import LFS
 
 /// A path that is not clean, as `git status --short` shows it.
 public struct FileStatus: Sendable, Equatable, Codable {
+    /// The path in the work tree, relative to its root, as it is now (after a rename, the new one).
     public var path: String
     /// The path before a rename staged in the index.
     public var originalPath: String?
-    /// git's two status letters: the index against HEAD, the work tree against the index
-    /// (`M`, `A`, `D`, `R`, `T`, `U`, `?` for untracked, space for unchanged).
+    /// git's first status letter: the index against HEAD (`M`, `A`, `D`, `R`, `T`, `U`, `?` for
+    /// untracked, a space for unchanged).
     public var index: String
+    /// git's second status letter: the work tree against the index (`M`, `D`, `T`, `U`, `?`, or a
+    /// space).
     public var workTree: String
 
+    /// A status with every field given; `originalPath` nil when no rename is staged.
     public init(path: String, originalPath: String? = nil, index: String, workTree: String) {
         self.path = path
         self.originalPath = originalPath
@@ -58,9 +62,11 @@ public struct RepositoryStatus: Sendable, Codable {
     public var branch: String?
     /// The commit HEAD points to; nil on an unborn branch.
     public var head: String?
-    /// The branch's upstream ("origin/main") and how far each is ahead of the other, when it has one.
+    /// The branch's upstream ("origin/main"); nil when it has none.
     public var upstream: String?
+    /// Commits on the branch that its upstream lacks; 0 without an upstream.
     public var ahead: Int
+    /// Commits on the upstream that the branch lacks, as last fetched; 0 without an upstream.
     public var behind: Int
     /// Every path that is not clean, in git's order: tracked files, then untracked ones.
     public var files: [FileStatus]
@@ -69,6 +75,8 @@ public struct RepositoryStatus: Sendable, Codable {
     /// `core.quotePath`: whether paths with bytes outside ASCII are quoted (git's default).
     public var quotePath: Bool
 
+    /// A status with every field given; `branch`, `head` and `upstream` nil as for a detached HEAD, an
+    /// unborn branch and a branch without an upstream.
     public init(branch: String? = nil, head: String? = nil, upstream: String? = nil, ahead: Int, behind: Int,
                 files: [FileStatus], lfsPointers: [String], quotePath: Bool) {
         self.branch = branch

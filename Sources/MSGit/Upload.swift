@@ -2,6 +2,7 @@ import Foundation
 import GitCore
 import LFS
 
+/// Where an upload goes in the repository, how it is committed, and which files go to LFS.
 public struct UploadOptions: Sendable {
     /// Where the folder goes in the repository ("" for the root).
     public var pathInRepo = ""
@@ -13,9 +14,12 @@ public struct UploadOptions: Sendable {
     /// Files larger than this are stored in LFS even where no `filter=lfs` pattern says so; a
     /// pattern for each is added to `.gitattributes`.
     public var lfsThreshold: Int64 = 1 << 20
-    /// Hashing and uploads at once.
+    /// Files hashed at once. The LFS uploads do not follow it: their number is sized to the round
+    /// trip to the storage host, from 8 to 64 (`InFlight.transfers`).
     public var jobs = 8
 
+    /// The defaults upload to the root of the default branch, with files over 1 MiB in LFS and 8 files
+    /// hashed at once.
     public init(pathInRepo: String = "", message: String? = nil, branch: String? = nil,
                 lfsThreshold: Int64 = 1 << 20, jobs: Int = 8) {
         self.pathInRepo = pathInRepo
@@ -26,21 +30,30 @@ public struct UploadOptions: Sendable {
     }
 }
 
+/// The commit an upload made and pushed, and what it stored in LFS.
 public struct UploadResult: Sendable {
+    /// The repository's URL, without userinfo.
     public var url: String
+    /// The branch the commit was pushed to (short name).
     public var branch: String
-    /// The new commit, and the one it was made on (nil for the first commit of a repository).
+    /// The new commit.
     public var commit: String
+    /// The commit the new one was made on; nil for the first commit of an empty repository.
     public var parent: String?
-    /// Files in the commit from the folder, and how many of them are stored in LFS.
+    /// Files of the folder in the commit.
     public var files: Int
+    /// Of `files`, those committed as LFS pointers.
     public var lfsFiles: Int
     /// Whether msgit added patterns to `.gitattributes` for files over the threshold.
     public var attributesChanged: Bool
+    /// LFS objects uploaded; objects the server had already are not counted.
     public var lfsUploadedObjects: Int
+    /// Bytes of those LFS objects.
     public var lfsUploadedBytes: Int64
+    /// The whole operation: fetch of the branch, hashing, LFS uploads and push.
     public var duration: Duration
 
+    /// A result with every field given; `parent` nil as for the first commit of a repository.
     public init(url: String, branch: String, commit: String, parent: String? = nil, files: Int, lfsFiles: Int,
                 attributesChanged: Bool, lfsUploadedObjects: Int, lfsUploadedBytes: Int64, duration: Duration) {
         self.url = url
