@@ -112,6 +112,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "MSGit", "GitCore", "HTTP", "LFS",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]

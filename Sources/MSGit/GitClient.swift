@@ -43,11 +43,14 @@ public struct GitClient: Sendable {
     /// Operations started after a change use the new limits.
     public var timeouts: Timeouts
     /// Where the operations log what they do (swift-log). Default: a logger that drops everything; the
-    /// library never bootstraps logging. The lines are not passed through the `Redactor`: most quote
-    /// what is masked already (errors, URLs without userinfo), but a server's own words (`remote:`
-    /// lines, at trace level) and a provider's errors come as they are. A handler that stores them
-    /// should mask them with `Redactor.shared`, as the command line's does.
-    public var logger: Logger
+    /// library never bootstraps logging. Whatever handler it has is wrapped in a `MaskingLogHandler`
+    /// (here and whenever it is set), so every line and metadata value passes the `Redactor` before
+    /// the service's handler sees it: a server's own words (`remote:` lines) and a provider's
+    /// errors included.
+    public var logger: Logger {
+        // Whatever handler the service gives, tokens are masked before it sees a line.
+        didSet { logger = MaskingLogHandler.masking(logger) }
+    }
     /// Connections, memory budget and running operations, shared by every copy of this client.
     let resources: ClientResources
 
@@ -74,7 +77,7 @@ public struct GitClient: Sendable {
         self.writeCredentials = writeCredentials
         self.username = username
         self.timeouts = timeouts
-        self.logger = logger
+        self.logger = MaskingLogHandler.masking(logger)
         resources = ClientResources()
     }
 

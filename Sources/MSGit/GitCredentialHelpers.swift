@@ -41,12 +41,12 @@ public struct GitCredentialHelpers: CredentialProvider {
     /// when nothing was bootstrapped).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, home: URL? = nil,
                 gitDirectory: URL? = nil, timeout: Duration = .seconds(30),
-                logger: Logger = Logger(label: "msgit.credential-helpers")) {
+                logger: Logger = Logger(label: "msgit.credential-helpers", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.environment = environment
         self.home = home ?? environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
         self.gitDirectory = gitDirectory
         self.timeout = timeout
-        self.logger = logger
+        self.logger = MaskingLogHandler.masking(logger)
     }
 
     /// What a helper said with a credential it gave, to hand back to the helpers on `approve`

@@ -31,7 +31,15 @@ extension GitClient {
                       _ body: (LFSEvents?) async throws(MSGitError) -> T) async throws(MSGitError) -> T
     {
         let start = ContinuousClock.now
-        let events = handler.map(LFSEvents.init)
+        // A failure's reason may quote a server: masked before the service's handler sees it, as
+        // the result's `LFSFailure` is.
+        let events = handler.map { handler in
+            LFSEvents { event in
+                var event = event
+                if case .failed(let reason) = event.kind { event.kind = .failed(reason: reason.redacted) }
+                await handler(event)
+            }
+        }
         do {
             let result = try await body(events)
             await events?.finish()

@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import MSGit
+import Synchronization
 import Testing
 
 /// Issue 23, class 4: no input traps the process. A pointer's size is whatever its author wrote:
@@ -78,6 +81,29 @@ import Testing
         }
     }
 
+    /// A service's own log handler, at trace level, never sees the token either: the client masks
+    /// whatever logger it is given (`MaskingLogHandler`), and the failure reasons of events.
+    @Test func aServicesOwnLogHandlerNeverSeesTheEchoedToken() async throws {
+        let fixture = try Fixtures.standard("echo-hook-lib")
+        let hook = hub.bareRepoPath(fixture.name) + "/hooks/pre-receive"
+        let basic = Data("oauth2:\(hub.token)".utf8).base64EncodedString()
+        try Files.write(hook, "#!/bin/sh\necho \"seen Authorization: Basic \(basic)\"\nexit 1\n", mode: 0o755)
+        let lines = CapturedLines()
+        var logger = Logger(label: "service", factory: { _ in CapturingLogHandler(lines) })
+        logger.logLevel = .trace
+        var client = GitClient(credentials: .token(hub.token), writeCredentials: nil)
+        client.logger = logger  // set after init: masked all the same
+        let dir = URL(fileURLWithPath: Paths.scratch("echo-hook-lib") + "/repo")
+        _ = try await client.clone(fixture.url, into: dir)
+        try Git.configureIdentity(dir.path)
+        try Files.write(dir.path + "/new.txt", "new\n")
+        try Git.commitAll(dir.path, "New")
+        await #expect(throws: MSGitError.self) { try await client.push(in: dir) }
+        let text = lines.all.joined(separator: "\n")
+        #expect(text.contains("seen Authorization: Basic ***"), "the hook's lines reach the service's log: \(text)")
+        expectNoForm(text, "the service's log")
+    }
+
     @Test func aPushHookEchoingTheCredential() throws {
         let fixture = try Fixtures.standard("echo-hook")
         let hook = hub.bareRepoPath(fixture.name) + "/hooks/pre-receive"
@@ -97,5 +123,26 @@ import Testing
             }
             expectNoForm(result.output, "\(arguments)")
         }
+    }
+}
+
+/// Log lines a test's handler was given.
+final class CapturedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let lines: CapturedLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    init(_ lines: CapturedLines) { self.lines = lines }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lines.append("\(event.message) \(event.metadata.map { "\($0)" } ?? "")")
     }
 }
