@@ -102,6 +102,11 @@ struct msgit_http_exchange {
     /* When the last request byte went out: the answer's headers are due within the idle limit
      * of that, not of the start (an upload of minutes is answered after its last byte). */
     int64_t last_send_ms;
+    /* When libcurl took the body's last byte (to send at once): the start of the wait for the
+     * answer. The progress callback comes too late to tell (with the answer, for a small body). */
+    int64_t body_done_ms;
+    /* When the answer's first header line came. */
+    int64_t first_header_ms;
     size_t max_body;
     int truncate;
     long connect_ms;
@@ -119,7 +124,7 @@ struct msgit_http_exchange {
     int64_t started_ms;
     double wait_seconds;
     double total_seconds;
-    double connect_seconds;
+    double answer_seconds;
     char error[CURL_ERROR_SIZE + 256];
 };
 
@@ -258,6 +263,8 @@ static size_t on_header(char *data, size_t size, size_t count, void *context)
 {
     msgit_http_exchange *e = context;
     size_t n = size * count;
+    if (!e->first_header_ms)
+        e->first_header_ms = now_ms();
     /* A new status line (after an interim 1xx answer) starts the block again. */
     if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         e->response_headers.length = 0;
@@ -296,6 +303,8 @@ static size_t on_read(char *data, size_t size, size_t count, void *context)
         return CURL_READFUNC_ABORT;
     }
     e->upload_offset += got;
+    if (e->upload_offset == e->upload_size)
+        e->body_done_ms = now_ms();
     return (size_t)got;
 }
 
@@ -430,17 +439,16 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     pthread_mutex_unlock(&e->lock);
 
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &e->status);
-    curl_off_t first = 0, total = 0, resolved = 0, connected = 0;
-    long connections = 0;
+    curl_off_t first = 0, total = 0;
     curl_easy_getinfo(curl, CURLINFO_STARTTRANSFER_TIME_T, &first);
     curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total);
-    curl_easy_getinfo(curl, CURLINFO_NAMELOOKUP_TIME_T, &resolved);
-    curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected);
-    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connections);
     e->wait_seconds = (double)first / 1e6;
     e->total_seconds = (double)total / 1e6;
-    /* The handshake alone, and only when this exchange opened the connection. */
-    e->connect_seconds = connections > 0 && connected > resolved ? (double)(connected - resolved) / 1e6 : 0;
+    /* From the body's last byte to the answer's first: a round trip and the server's work, as a
+     * download's wait is. (libcurl's STARTTRANSFER time marks an upload's first byte, not the
+     * answer's; a TCP handshake measures only the nearest hop, a proxy's.) Milliseconds. */
+    e->answer_seconds = e->body_done_ms && e->first_header_ms > e->body_done_ms
+        ? (double)(e->first_header_ms - e->body_done_ms) / 1e3 : 0;
     int finished = !running;
     curl_multi_remove_handle(multi, curl);
     curl_easy_cleanup(curl);
@@ -493,4 +501,4 @@ const void *msgit_http_body(const msgit_http_exchange *e, size_t *length)
 const char *msgit_http_error(const msgit_http_exchange *e) { return e->error; }
 double msgit_http_wait_seconds(const msgit_http_exchange *e) { return e->wait_seconds; }
 double msgit_http_total_seconds(const msgit_http_exchange *e) { return e->total_seconds; }
-double msgit_http_connect_seconds(const msgit_http_exchange *e) { return e->connect_seconds; }
+double msgit_http_answer_seconds(const msgit_http_exchange *e) { return e->answer_seconds; }

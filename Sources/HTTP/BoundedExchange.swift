@@ -107,7 +107,7 @@ final class BoundedExchange: @unchecked Sendable {
         var response = HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
                                            wait: .seconds(msgit_http_wait_seconds(handle)),
                                            elapsed: .seconds(msgit_http_total_seconds(handle)))
-        response.handshake = .seconds(msgit_http_connect_seconds(handle))
+        response.answerWait = .seconds(msgit_http_answer_seconds(handle))
         return response
     }
 
@@ -168,8 +168,9 @@ extension HTTPClient {
             }
             var response = try await exchange.run()
             response.url = current.url
-            if let origin, let handshake = response.handshake, handshake > .zero {
-                roundTrips.record(handshake, for: origin)
+            // An upload's answer wait is a round trip (and the server's work) whatever its size.
+            if upload != nil, let origin, let wait = response.answerWait, wait > .zero {
+                roundTrips.record(wait, for: origin)
             }
             let redirects = upload == nil ? [301, 302, 303, 307, 308] : [307, 308]
             guard redirects.contains(response.status), let from = current.url,

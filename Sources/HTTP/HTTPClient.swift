@@ -34,8 +34,9 @@ public final class HTTPClient: Sendable {
         public var wait: Duration?
         /// From sending the request to the end of the answer.
         public var elapsed: Duration?
-        /// The TCP handshake, when the exchange opened its connection (a round trip).
-        var handshake: Duration?
+        /// From the request's last byte to the answer's first (libcurl exchanges): a round trip and
+        /// the server's work, for an upload what `wait` is for a download.
+        var answerWait: Duration?
 
         /// An answer with every field given, as an exchange or a test's fake server makes one.
         public init(status: Int, headers: [String: String] = [:], body: Data = Data(), url: URL? = nil,

@@ -111,8 +111,13 @@ public struct Uploader: Sendable {
             }
             func startMore() {
                 let waiting = queue.count - head + ordered.count - min(ordered.count, nextChunk * size)
-                limit = jobs ?? InFlight.transfers(roundTrip: storage.flatMap(http.roundTrips.estimate(for:)),
-                                                   remaining: waiting + running)
+                let roundTrip = storage.flatMap(http.roundTrips.estimate(for:))
+                let before = limit
+                limit = jobs ?? InFlight.transfers(roundTrip: roundTrip, remaining: waiting + running)
+                if limit > before, head < queue.count {
+                    let ms = roundTrip.map { String(format: "%.1f ms", $0.timeInterval * 1000) } ?? "unknown"
+                    logger.debug("LFS: round trip to \(storage?.description ?? "storage") \(ms): \(limit) uploads at once")
+                }
                 if jobs == nil, let storage { http.allowConnections(limit, to: storage) }
                 while running < limit, failure == nil, head < queue.count {
                     let (item, answer) = queue[head]

@@ -84,8 +84,8 @@ const char *msgit_http_error(const msgit_http_exchange *exchange);
 /* Seconds from the start to the response's first byte, and to its end. */
 double msgit_http_wait_seconds(const msgit_http_exchange *exchange);
 double msgit_http_total_seconds(const msgit_http_exchange *exchange);
-/* Seconds the TCP handshake took, 0 when the exchange reused a connection: one round trip. */
-double msgit_http_connect_seconds(const msgit_http_exchange *exchange);
+/* Seconds from the request's last byte to the answer's first: a round trip and the server's work. */
+double msgit_http_answer_seconds(const msgit_http_exchange *exchange);
 
 #ifdef __cplusplus
 }
