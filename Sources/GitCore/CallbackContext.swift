@@ -12,6 +12,10 @@ final class CallbackContext {
     var error: (any Error)?
     var rejections: [RefRejection] = []
     var updates: [RefUpdate] = []
+    /// Side-band text not yet ending in a line break. libgit2 hands the side band over packet by
+    /// packet, and a packet may end in the middle of a line (or of a token a hook echoes); lines
+    /// are passed on whole, so that whoever redacts them sees each one entire.
+    var serverText = ServerLines()
 
     init(_ callbacks: RemoteCallbacks, operation: GitOperation?) {
         self.callbacks = callbacks
@@ -43,6 +47,7 @@ final class CallbackContext {
         error = nil
         try withExtendedLifetime(self) {
             let rc = call(makeCallbacks())
+            if let rest = serverText.finish(), let handler = callbacks.serverMessage { handler(rest) }
             if let error { throw error }
             try check(rc, function)
         }
@@ -72,7 +77,7 @@ final class CallbackContext {
             let ctx = CallbackContext.from(payload)
             if let text, length > 0, let handler = ctx.callbacks.serverMessage {
                 let bytes = UnsafeRawBufferPointer(start: text, count: Int(length))
-                handler(String(decoding: bytes, as: UTF8.self))
+                for line in ctx.serverText.append(bytes) { handler(line) }
             }
             return ctx.checkCancelled()
         }
@@ -143,5 +148,40 @@ private func credentialsCallback(
         return git_credential_userpass_plaintext_new(out, credential.username, credential.password)
     } catch {
         return ctx.fail(error, message: "authentication failed")
+    }
+}
+
+/// Splits side-band text into whole lines (at `\n` or `\r`, empty lines left out). A line longer
+/// than `limit` bytes is dropped and named as dropped: a server may send without end, and a part of
+/// a line could hold part of a secret that only the whole line shows as one.
+struct ServerLines {
+    static let limit = 16 * 1024
+    private var pending: [UInt8] = []
+    private var overflowed = false
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        var lines: [String] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                if let line = take() { lines.append(line) }
+            } else if overflowed {
+                continue
+            } else if pending.count < Self.limit {
+                pending.append(byte)
+            } else {
+                pending.removeAll(keepingCapacity: false)
+                overflowed = true
+            }
+        }
+        return lines
+    }
+
+    /// What is left when the operation ends, if anything.
+    mutating func finish() -> String? { take() }
+
+    private mutating func take() -> String? {
+        defer { pending.removeAll(keepingCapacity: true); overflowed = false }
+        if overflowed { return "(a line of more than \(Self.limit) bytes, left out)" }
+        return pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
     }
 }

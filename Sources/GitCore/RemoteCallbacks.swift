@@ -68,7 +68,8 @@ public struct RemoteCallbacks {
     public var credentials: ((CredentialRequest) throws -> GitCredential)?
     public var transferProgress: ((IndexerProgress) -> Void)?
     public var pushTransferProgress: ((PushTransferProgress) -> Void)?
-    /// Text the server sends on the side band ("remote: ..." lines).
+    /// Text the server sends on the side band ("remote: ..." lines), one whole line per call, without
+    /// its line break, however libgit2 split it into packets.
     public var serverMessage: ((String) -> Void)?
     public init() {}
 }

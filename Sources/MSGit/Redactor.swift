@@ -82,7 +82,7 @@ public final class Redactor: Sendable {
 
     /// `text` with every held or registered secret, in every form, replaced by `***`, userinfo
     /// passwords removed from URLs, and signature parameters of presigned URLs and credential header
-    /// values masked. Safe to call from any thread.
+    /// values masked. Safe to call from any thread. Redacting what was redacted changes nothing.
     public func redact(_ text: String) -> String {
         var result = text
         for secret in state.withLock({ $0.ordered }) where result.contains(secret) {
@@ -150,7 +150,9 @@ public final class Redactor: Sendable {
             // scheme://user:password@ and scheme://token@ -> scheme://***@ (a lone username may be a token)
             (#"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]+@"#, "$1***@"),
             (#"(?i)([?&](?:"# + query + #"))=[^&\s"'#]*"#, "$1=***"),
-            (#"(?i)(authorization\s*[:=]\s*"?(?:basic|bearer|token|remoteauth)?\s*)[A-Za-z0-9+/=._~\-]+"#, "$1***"),
+            // `*` belongs to the value: a value a secret was masked inside of is masked whole, and a
+            // second redaction of a line leaves it as it is (the scheme is not taken for the value).
+            (#"(?i)(authorization\s*[:=]\s*"?(?:basic|bearer|token|remoteauth)?\s*)[A-Za-z0-9+/=._~\-*]+"#, "$1***"),
         ]
         return specs.map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
     }()

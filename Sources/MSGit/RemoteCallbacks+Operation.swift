@@ -26,11 +26,7 @@ extension RemoteCallbacks {
                 $0.pushedBytes = push.bytes
             }
         }
-        callbacks.serverMessage = { text in
-            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where !line.isEmpty {
-                logger.trace("remote: \(line)")
-            }
-        }
+        callbacks.serverMessage = { line in logger.trace("remote: \(line)") }
         return callbacks
     }
 }

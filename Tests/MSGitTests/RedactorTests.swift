@@ -39,6 +39,21 @@ import Testing
         #expect(r.redact("authorization=\"Bearer eyJhbGci.x.y\"") == "authorization=\"Bearer ***\"")
     }
 
+    /// The command line's handler redacts and so does the client's `MaskingLogHandler`: a line
+    /// redacted twice must read as it did after once ("Basic ***", not "*** ******w==").
+    @Test func redactingTwiceChangesNothing() {
+        let r = Redactor()
+        r.register("hubtok-0123456789abcdef")
+        let basic = Data("oauth2:hubtok-0123456789abcdef".utf8).base64EncodedString()
+        for line in ["seen Authorization: Basic \(basic)", "Authorization: Bearer hubtok-0123456789abcdef",
+                     "https://oauth2:hubtok-0123456789abcdef@h/x?sig=abc", "declined: \(basic)"] {
+            let once = r.redact(line)
+            #expect(r.redact(once) == once, "\(line)")
+            #expect(!once.contains("hubtok") && !once.contains("MDEyMzQ1Njc4OWFiY2RlZg"))
+        }
+        #expect(r.redact("seen Authorization: Basic \(basic)") == "seen Authorization: Basic ***")
+    }
+
     @Test func everyEncodedFormOfAHeldTokenIsMasked() {
         let redactor = Redactor()
         let token = "ms-Tok/en+9z=Q1w2e3r4"
