@@ -77,6 +77,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "msgit", dependencies: ["MSGitCommands"]),
+        // bench.py's service scenarios: one process, one GitClient, every clone at once.
+        .executableTarget(name: "msgit-service-bench", dependencies: ["MSGit"], path: "Benchmarks/ServiceBench"),
         .executableTarget(
             name: "clone-with-token",
             dependencies: ["MSGit"],

@@ -32,6 +32,10 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
      upload request hands out (the PUT alone).
  12. an update: a commit that adds one 128 MiB file to a repository that has the rest: msgit push vs
      git push.
+  Service (msgit-service-bench: one process, one GitClient, every clone at once, against git clone
+  with git-lfs 8 at a time):
+ 13. 100 clones of one repository of 20 LFS files of 64 KiB.
+ 14. 100 distinct repositories of that shape.
 
 Each command runs --runs times (after one warm-up), each after `sync` so that no run pays for the
 writeback of an earlier one, and with earlier runs' trees out of the way in a way that does not slow
@@ -136,6 +140,7 @@ class Bench:
         self.rows = []
         self.disk_rows = []
         self.msgit = args.msgit
+        self.service_bench = args.service_bench
 
     # Environment ---------------------------------------------------------------------------------
     def start(self):
@@ -616,6 +621,34 @@ class Bench:
             runs.append(self.measure(command, prepare=new_commit))
         self.row(12, "update: push one new 128 MiB file", runs[0], runs[1], "git push (git-lfs)", self.latency_target("<= 0.9"))
 
+    # Service -------------------------------------------------------------------------------------
+    def service_clones(self, scenario, what, urls):
+        """Every clone at once in one process with one GitClient (msgit-service-bench), against git
+        clone with git-lfs, 8 at a time (xargs -P 8); clone i goes to <dir>/<i>."""
+        target = self.fresh(f"s{scenario}")
+        rm = lambda: self.discard(target)
+        msgit = self.measure([self.service_bench, target] + urls, prepare=rm, settle=True)
+        listing = os.path.join(self.work, f"urls-{scenario}.txt")
+        with open(listing, "w") as f:
+            f.write("".join(f"{i} {u}\n" for i, u in enumerate(urls)))
+        script = f"mkdir -p {target} && xargs -P 8 -L 1 sh -c 'git clone -q \"$1\" {target}/$0' < {listing}"
+        git = self.measure(["sh", "-c", script], prepare=rm, settle=True)
+        self.row(scenario, what, msgit, git, "git clone (git-lfs), 8 at a time",
+                 self.latency_target("RSS <= 300 MiB") if not self.args.rtt else "<= 0.5, RSS <= 300 MiB")
+
+    def scenario13(self):
+        count = self.size(100, 10)
+        print(f"13. a service: {count} clones of one small LFS repository at once, one GitClient", flush=True)
+        url = self.lfs_repo("bench/svc-one", [(f"w/f{i:02}.bin", 64 << 10) for i in range(20)])
+        self.service_clones(13, f"{count} clones of one repository at once", [url] * count)
+
+    def scenario14(self):
+        count = self.size(100, 10)
+        print(f"14. a service: {count} distinct repositories cloned at once, one GitClient", flush=True)
+        urls = [self.lfs_repo(f"bench/svc-{i:03}", [(f"w/f{j:02}.bin", 64 << 10) for j in range(20)])
+                for i in range(count)]
+        self.service_clones(14, f"{count} repositories at once", urls)
+
     def model_files(self):
         files = [("model-00001.safetensors", self.size(256 * MIB, 4 * MIB)),
                  ("model-00002.safetensors", self.size(128 * MIB, 2 * MIB)),
@@ -736,6 +769,8 @@ def main():
                         help="cap each storage connection at this rate (nginx limit_rate)")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmark-results"))
     parser.add_argument("--msgit", default=None, help="the msgit binary (default: a release build)")
+    parser.add_argument("--service-bench", default=None,
+                        help="the msgit-service-bench binary, for scenarios 13-14 (default: a release build)")
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--record", action="store_true",
@@ -745,6 +780,11 @@ def main():
         subprocess.run(["swift", "build", "-c", "release", "--product", "msgit"], cwd=ROOT, check=True)
         args.msgit = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
                                                  check=True, capture_output=True, text=True).stdout.strip(), "msgit")
+    if args.service_bench is None and any(n in ("13", "14") for n in args.only.split(",")):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "msgit-service-bench"], cwd=ROOT, check=True)
+        args.service_bench = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                                                         check=True, capture_output=True, text=True).stdout.strip(),
+                                          "msgit-service-bench")
     bench = Bench(args)
     bench.start()
     bench.done = set()
