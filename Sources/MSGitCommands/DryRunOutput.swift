@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LFS
 import MSGit
 
 /// A `DownloadPlan` as `--json` reports it (snake case, as the rest of the report).

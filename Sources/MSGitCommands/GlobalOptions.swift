@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LFS
 import Logging
 import MSGit
 

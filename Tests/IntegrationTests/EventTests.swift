@@ -1,5 +1,4 @@
 import Foundation
-import LFS
 import MSGit
 import Synchronization
 import Testing
