@@ -19,6 +19,9 @@
 #define LOW_SPEED_BYTES_PER_SECOND 16
 /* libcurl's largest upload buffer: each read of an uploaded file fills it. */
 #define UPLOAD_BUFFER_BYTES (2 * 1024 * 1024)
+/* libcurl's receive buffer for a streamed body (default 16 KiB): each `write` gets up to this
+ * much, so a 1 GiB download is 4,096 calls, not 65,536. */
+#define STREAM_BUFFER_BYTES (256 * 1024)
 /* Idle connections the pool keeps: libcurl's default (four per transfer of the multi handle,
  * here one) closes a connection each time one is returned while others are busy, and uploads
  * run dozens at once. */
@@ -109,6 +112,13 @@ struct msgit_http_exchange {
     int64_t first_header_ms;
     size_t max_body;
     int truncate;
+    msgit_http_accept_callback stream_accept;
+    msgit_http_write_callback stream_write;
+    void *stream_context;
+    /* 0 until the body's first byte, then 1 (taken: to `stream_write`) or 2 (not taken). */
+    int stream_state;
+    int stream_failed;
+    CURL *curl; /* set while perform runs, for the status at the body's first byte */
     long connect_ms;
     long idle_ms;
     atomic_int cancelled;
@@ -231,6 +241,14 @@ void msgit_http_set_truncate(msgit_http_exchange *e, int truncate)
     e->truncate = truncate;
 }
 
+void msgit_http_set_body_stream(msgit_http_exchange *e, msgit_http_accept_callback accept,
+                                msgit_http_write_callback write, void *context)
+{
+    e->stream_accept = accept;
+    e->stream_write = write;
+    e->stream_context = context;
+}
+
 void msgit_http_set_pool(msgit_http_exchange *e, msgit_http_pool *pool)
 {
     e->pool = pool;
@@ -249,6 +267,21 @@ static size_t on_body(char *data, size_t size, size_t count, void *context)
 {
     msgit_http_exchange *e = context;
     size_t n = size * count;
+    if (e->stream_write) {
+        if (e->stream_state == 0) {
+            long status = 0;
+            curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+            e->stream_state = e->stream_accept(e->stream_context, status) ? 1 : 2;
+        }
+        /* Not taken: refusing the bytes (a short count) makes libcurl stop reading at once. */
+        if (e->stream_state == 2)
+            return 0;
+        if (e->stream_write(e->stream_context, data, n) != 0) {
+            e->stream_failed = 1;
+            return 0;
+        }
+        return n;
+    }
     /* Refusing the bytes (a short count) makes libcurl stop reading at once. */
     if (e->body.length + n > e->max_body) {
         if (e->truncate)
@@ -368,8 +401,10 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, e->connect_ms);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES_PER_SECOND);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, e->idle_ms / 1000 > 0 ? e->idle_ms / 1000 : 1L);
-    if (!e->truncate)
+    if (!e->truncate && !e->stream_write)
         curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)e->max_body);
+    if (e->stream_write)
+        curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, (long)STREAM_BUFFER_BYTES);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, e);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -408,6 +443,7 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, POOL_CONNECTIONS);
 
     e->started_ms = now_ms();
+    e->curl = curl;
     curl_multi_add_handle(multi, curl);
     pthread_mutex_lock(&e->lock);
     e->multi = multi;
@@ -439,9 +475,10 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     pthread_mutex_unlock(&e->lock);
 
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &e->status);
-    curl_off_t first = 0, total = 0;
+    curl_off_t first = 0, total = 0, ready = 0;
     curl_easy_getinfo(curl, CURLINFO_STARTTRANSFER_TIME_T, &first);
     curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &ready);
     e->wait_seconds = (double)first / 1e6;
     e->total_seconds = (double)total / 1e6;
     /* From the body's last byte to the answer's first: a round trip and the server's work, as a
@@ -449,7 +486,12 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
      * answer's; a TCP handshake measures only the nearest hop, a proxy's.) Milliseconds. */
     e->answer_seconds = e->body_done_ms && e->first_header_ms > e->body_done_ms
         ? (double)(e->first_header_ms - e->body_done_ms) / 1e3 : 0;
+    /* A request without a body: from when the connection was ready (after any handshake) to the
+     * answer's first byte. Microseconds. */
+    if (e->upload_fd < 0 && first > ready && ready > 0)
+        e->answer_seconds = (double)(first - ready) / 1e6;
     int finished = !running;
+    e->curl = NULL;
     curl_multi_remove_handle(multi, curl);
     curl_easy_cleanup(curl);
     curl_multi_cleanup(multi);
@@ -464,6 +506,12 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
     }
     if (e->too_large && e->truncate && e->headers_complete)
         return MSGIT_HTTP_OK;
+    if (e->stream_state == 2 && e->headers_complete)
+        return MSGIT_HTTP_OK;
+    if (e->stream_failed) {
+        snprintf(e->error, sizeof(e->error), "the body could not be taken");
+        return MSGIT_HTTP_TRANSPORT;
+    }
     if (e->too_large || code == CURLE_FILESIZE_EXCEEDED) {
         snprintf(e->error, sizeof(e->error), "the response is larger than the %zu bytes allowed", e->max_body);
         return MSGIT_HTTP_TOO_LARGE;
@@ -474,7 +522,13 @@ msgit_http_result msgit_http_perform(msgit_http_exchange *e)
         return MSGIT_HTTP_TRANSPORT;
     }
     if (code == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(e->error, sizeof(e->error), "timed out: %s", curl_error[0] ? curl_error : "no progress");
+        /* The callers say "timed out"; the reason is which limit. */
+        long window = e->idle_ms / 1000 > 0 ? e->idle_ms / 1000 : 1L;
+        if (strstr(curl_error, "too slow"))
+            snprintf(e->error, sizeof(e->error), "fewer than %d bytes a second over %ld s", LOW_SPEED_BYTES_PER_SECOND,
+                     window);
+        else
+            snprintf(e->error, sizeof(e->error), "%s", curl_error[0] ? curl_error : "no progress");
         return MSGIT_HTTP_TIMEOUT;
     }
     if (!finished || code != CURLE_OK) {

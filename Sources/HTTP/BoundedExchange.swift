@@ -1,5 +1,6 @@
 internal import CHTTPExchange
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -41,12 +42,38 @@ final class BoundedExchange: @unchecked Sendable {
     }
     private let sent: Sent?
 
+    /// A response body handed to the caller as it arrives (`HTTPClient.stream`): a download.
+    struct Stream: Sendable {
+        /// Whether the caller takes this answer's body; a body not taken is not read.
+        var accept: @Sendable (HTTPURLResponse) -> Bool
+        /// Each piece, in order, on the exchange's thread; libcurl reads no more until it returns.
+        var write: @Sendable (Data) throws -> Void
+        /// The body's bytes taken so far.
+        var received: (@Sendable (Int64) -> Void)?
+    }
+
+    /// What the C callbacks of a stream reach: the caller's closures, and the first error `write`
+    /// threw. Touched only on the exchange's thread while it performs, read after.
+    fileprivate final class StreamContext {
+        let stream: Stream
+        let url: URL?
+        weak var exchange: BoundedExchange?
+        var error: (any Error)?
+        var received: Int64 = 0
+        init(_ stream: Stream, url: URL?) {
+            self.stream = stream
+            self.url = url
+        }
+    }
+    private let streamContext: StreamContext?
+
     init?(_ request: URLRequest, limit: Int, truncate: Bool, connectTimeout: Duration, idleTimeout: Duration,
-          pool: ExchangePool, upload: Upload? = nil) {
+          pool: ExchangePool, upload: Upload? = nil, stream: Stream? = nil) {
         guard let url = request.url?.absoluteString,
               let exchange = msgit_http_new(request.httpMethod ?? "GET", url) else { return nil }
         handle = exchange
         sent = upload?.sent.map(Sent.init)
+        streamContext = stream.map { StreamContext($0, url: request.url) }
         msgit_http_set_pool(handle, pool.handle)
         if let upload {
             msgit_http_set_upload_file(handle, upload.fd, upload.size)
@@ -56,6 +83,16 @@ final class BoundedExchange: @unchecked Sendable {
                 guard let context else { return }
                 Unmanaged<Sent>.fromOpaque(context).takeUnretainedValue().callback(bytes)
             }, Unmanaged.passUnretained(sent).toOpaque())
+        }
+        if let streamContext {
+            streamContext.exchange = self
+            msgit_http_set_body_stream(handle, { context, status in
+                let box = Unmanaged<StreamContext>.fromOpaque(context!).takeUnretainedValue()
+                return box.accepts(status: status) ? 1 : 0
+            }, { context, data, length in
+                let box = Unmanaged<StreamContext>.fromOpaque(context!).takeUnretainedValue()
+                return box.take(data, length) ? 0 : 1
+            }, Unmanaged.passUnretained(streamContext).toOpaque())
         }
         for (name, value) in request.allHTTPHeaderFields ?? [:] {
             if name.caseInsensitiveCompare("User-Agent") == .orderedSame {
@@ -77,6 +114,9 @@ final class BoundedExchange: @unchecked Sendable {
 
     deinit { msgit_http_free(handle) }
 
+    /// Makes a running `perform` end with `.cancelled` within milliseconds; thread-safe.
+    func cancel() { msgit_http_cancel(handle) }
+
     func run() async throws -> HTTPClient.Response {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClient.Response, any Error>) in
@@ -91,6 +131,7 @@ final class BoundedExchange: @unchecked Sendable {
 
     private func perform() throws -> HTTPClient.Response {
         let result = msgit_http_perform(handle)
+        if let error = streamContext?.error { throw error }
         let message = String(cString: msgit_http_error(handle))
         switch result {
         case MSGIT_HTTP_OK: break
@@ -99,9 +140,8 @@ final class BoundedExchange: @unchecked Sendable {
         case MSGIT_HTTP_TOO_LARGE: throw HTTPClient.Failure.tooLarge(message)
         default: throw HTTPClient.Failure.transport(message)
         }
+        let headers = currentHeaders()
         var length = 0
-        let headerBytes = msgit_http_headers(handle, &length)
-        let headers = Self.parseHeaders(UnsafeRawBufferPointer(start: headerBytes, count: length))
         let bodyBytes = msgit_http_body(handle, &length)
         let body = length > 0 ? Data(bytes: bodyBytes!, count: length) : Data()
         var response = HTTPClient.Response(status: msgit_http_status(handle), headers: headers, body: body, url: nil,
@@ -109,6 +149,13 @@ final class BoundedExchange: @unchecked Sendable {
                                            elapsed: .seconds(msgit_http_total_seconds(handle)))
         response.answerWait = .seconds(msgit_http_answer_seconds(handle))
         return response
+    }
+
+    /// The header block received so far (whole once the body has begun), parsed.
+    fileprivate func currentHeaders() -> [String: String] {
+        var length = 0
+        let bytes = msgit_http_headers(handle, &length)
+        return Self.parseHeaders(UnsafeRawBufferPointer(start: bytes, count: length))
     }
 
     /// The fields of a response's header block as the server sent it (status line first), a
@@ -132,7 +179,40 @@ final class BoundedExchange: @unchecked Sendable {
     }
 }
 
+extension BoundedExchange.StreamContext {
+    /// Whether the body of the answer with `status` goes to the caller: never a redirect's (the
+    /// exchange's caller follows it), otherwise as the caller's `accept` says.
+    func accepts(status: Int) -> Bool {
+        let headers = exchange?.currentHeaders() ?? [:]
+        if HTTPClient.redirectStatuses.contains(status),
+           headers.contains(where: { $0.key.caseInsensitiveCompare("Location") == .orderedSame }) {
+            return false
+        }
+        guard let url, let response = HTTPURLResponse(url: url, statusCode: status, httpVersion: "HTTP/1.1",
+                                                       headerFields: headers) else { return false }
+        return stream.accept(response)
+    }
+
+    /// Hands a piece of the body to the caller; false (and the error kept) when it threw.
+    func take(_ data: UnsafeRawPointer?, _ length: Int) -> Bool {
+        guard let data, length > 0 else { return true }
+        do {
+            // No copy: the caller's `write` uses the bytes before it returns (FileSink does).
+            try stream.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: data), count: length, deallocator: .none))
+            received += Int64(length)
+            stream.received?(received)
+            return true
+        } catch {
+            self.error = error
+            return false
+        }
+    }
+}
+
 extension HTTPClient {
+    /// The statuses whose `Location` an exchange follows (an upload only 307 and 308).
+    static let redirectStatuses = [301, 302, 303, 307, 308]
+
     /// Sends `request` and returns the whole answer, whatever its status (a 401 included, with
     /// its body). For small bodies: JSON of the batch API, probes. The body is bounded as it
     /// arrives: past `limit` bytes the exchange stops (`.tooLarge`) with no more than `limit`
@@ -152,8 +232,8 @@ extension HTTPClient {
 
     /// `send`, or `upload` with the file: the redirects an exchange follows, each in a slot of its
     /// origin's. An upload follows only 307 and 308, which repeat it; any other is its answer.
-    func exchange(_ request: URLRequest, limit: Int, truncating: Bool, upload: BoundedExchange.Upload?) async throws
-        -> Response
+    func exchange(_ request: URLRequest, limit: Int, truncating: Bool, upload: BoundedExchange.Upload?,
+                  stream: BoundedExchange.Stream? = nil) async throws -> Response
     {
         var current = request
         for _ in 0...10 {
@@ -163,16 +243,18 @@ extension HTTPClient {
             try await slots.acquire(origin)
             defer { slots.release(origin) }
             guard let exchange = BoundedExchange(current, limit: limit, truncate: truncating, connectTimeout: connectTimeout,
-                                                 idleTimeout: idleTimeout, pool: exchanges, upload: upload) else {
+                                                 idleTimeout: idleTimeout, pool: exchanges, upload: upload,
+                                                 stream: stream) else {
                 throw Failure.transport("cannot make a request of \(current.url?.redactedForRedirect ?? "?")")
             }
-            var response = try await exchange.run()
+            var response = try await running.run(exchange)
             response.url = current.url
-            // An upload's answer wait is a round trip (and the server's work) whatever its size.
-            if upload != nil, let origin, let wait = response.answerWait, wait > .zero {
+            // The answer's wait of an upload or a download is a round trip and the storage
+            // server's work (never a handshake): what the transfers size their requests by.
+            if upload != nil || stream != nil, let origin, let wait = response.answerWait, wait > .zero {
                 roundTrips.record(wait, for: origin)
             }
-            let redirects = upload == nil ? [301, 302, 303, 307, 308] : [307, 308]
+            let redirects = upload == nil ? Self.redirectStatuses : [307, 308]
             guard redirects.contains(response.status), let from = current.url,
                   let location = response.header("Location"),
                   let to = URL(string: location, relativeTo: from)?.absoluteURL else { return response }
@@ -189,5 +271,35 @@ extension HTTPClient {
             current = allowed
         }
         throw Failure.transport("more than 10 redirects from \(request.url?.redactedForRedirect ?? "?")")
+    }
+}
+
+/// The exchanges of one client under way, so that `shutdown()` can cancel them.
+final class RunningExchanges: Sendable {
+    private struct State: ~Copyable {
+        var exchanges: [ObjectIdentifier: BoundedExchange] = [:]
+        var closed = false
+    }
+    private let state = Mutex(State())
+
+    func run(_ exchange: BoundedExchange) async throws -> HTTPClient.Response {
+        let id = ObjectIdentifier(exchange)
+        let refused = state.withLock { s in
+            if s.closed { return true }
+            s.exchanges[id] = exchange
+            return false
+        }
+        if refused { throw HTTPClient.Failure.shutDown }
+        defer { _ = state.withLock { $0.exchanges.removeValue(forKey: id) } }
+        return try await exchange.run()
+    }
+
+    /// Cancels every exchange under way; later ones are refused.
+    func cancelAll() {
+        let all = state.withLock { s in
+            s.closed = true
+            return Array(s.exchanges.values)
+        }
+        for exchange in all { exchange.cancel() }
     }
 }

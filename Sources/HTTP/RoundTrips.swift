@@ -14,8 +14,11 @@ import Synchronization
 /// A request that has to open a connection also waits for its handshake: a round trip for TCP and
 /// one more for TLS. The first requests to a host all do, so their waits alone would put the host
 /// two or three times as far as it is (30 ms read as 63 ms through the benchmark's proxy), and
-/// the transfers would open connections for a host that far. URLSession on Linux does not say
-/// which connection a request used, so `begin` infers it, the way libcurl picks one for HTTP/1.1:
+/// the transfers would open connections for a host that far. The libcurl exchanges (downloads,
+/// uploads, `send`) know: their wait runs from the connection being ready, or from the request's
+/// last byte, and is recorded whole. URLSession on Linux does not say which connection a request
+/// used, so for its tasks (a download through a file) `begin` infers it, the way libcurl picks one
+/// for HTTP/1.1:
 ///
 /// - Before any request to the origin has been answered, there is no connection to reuse: each
 ///   request opens one, and its wait counts as the handshake's round trips and the request's

@@ -39,16 +39,7 @@ extension HTTPClient {
                         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
             guard let state = state(dataTask) else { return completionHandler(.allow) }
             state.received(response)
-            if let stream = state.stream, let http = response as? HTTPURLResponse, !stream.accept(http) {
-                // Not the answer the caller streams (an error, a 200 to a Range request): return
-                // its status without reading the body. FoundationNetworking ignores `.cancel`
-                // here and would read the whole body: the task itself is cancelled.
-                state.finish(response: response, error: nil)
-                completionHandler(.cancel)
-                dataTask.cancel()
-                return
-            }
-            if state.stream == nil, response.expectedContentLength > state.limit {
+            if response.expectedContentLength > state.limit {
                 // A body read whole (an upload's answer) that says it is larger than allowed is
                 // not read at all.
                 state.cancel(dataTask, reason: .tooLarge)
@@ -61,14 +52,7 @@ extension HTTPClient {
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
             guard let state = state(dataTask) else { return }
             state.count(data.count)
-            if let stream = state.stream {
-                guard !state.isFinished else { return }
-                do {
-                    try stream.write(data)
-                } catch {
-                    state.cancel(dataTask, reason: .sink(error))
-                }
-            } else if !state.append(data) {
+            if !state.append(data) {
                 dataTask.cancel()
             }
         }

@@ -14,13 +14,6 @@ extension HTTPClient {
             case tooSlow(Int)
             /// No whole response headers within this many seconds of the start.
             case noHeaders(Int)
-            /// The stream's `write` threw.
-            case sink(any Error)
-        }
-        /// A body handed to the caller as it arrives (`HTTPClient.stream`).
-        struct Stream: Sendable {
-            var accept: @Sendable (HTTPURLResponse) -> Bool
-            var write: @Sendable (Data) throws -> Void
         }
         private struct Inner {
             var continuation: CheckedContinuation<Response, any Error>?
@@ -39,11 +32,9 @@ extension HTTPClient {
         }
         private let inner = Mutex(Inner())
         let limit: Int
-        let stream: Stream?
 
-        init(limit: Int, stream: Stream? = nil) {
+        init(limit: Int) {
             self.limit = limit
-            self.stream = stream
         }
 
         var isFinished: Bool { inner.withLock { $0.result != nil } }
@@ -139,7 +130,6 @@ extension HTTPClient {
             case .cancelled: return .failure(Failure.cancelled)
             case .unauthorized(let http): return .success(wrap(http, Data()))
             case .insecureRedirect(let from, let to): return .failure(Failure.insecureRedirect(from: from, to: to))
-            case .sink(let error): return .failure(error)
             case .tooLarge: return .failure(Failure.tooLarge("the answer is larger than allowed"))
             case .tooSlow(let seconds):
                 return .failure(Failure.timeout(seconds: seconds, reason: "fewer than \(HTTPClient.lowSpeedLimit) bytes a "

@@ -28,9 +28,7 @@ public struct Fetcher: Sendable {
         /// show it, from 8 to 64 (`InFlight.transfers`).
         public var jobs: Int?
         /// The largest `Range` segment of a resumable download (objects over 8 MiB are segmented).
-        /// Up to `InFlight.segmentMemory` bytes of segments are in flight per object, and their
-        /// bytes may wait in memory while the disk catches up: this bounds memory, not just
-        /// request sizes.
+        /// Up to `InFlight.segmentMemory` bytes of segments are in flight per object.
         public var segmentSize: Int64 = 4 << 20
         /// How failed requests are tried again: 5 attempts, from 250 ms apart up to 30 s, by default.
         public var retry = RetryPolicy()

@@ -38,9 +38,8 @@ public enum InFlight {
     /// Enough connections to carry `aim` bytes per second at the per-connection rate measured
     /// (`segmentBytes / streaming`: a storage host that caps each connection shows its cap
     /// here), and more so that some are streaming while others wait for their first byte. Never
-    /// fewer than `fewestSegments`, and never more than `memory / segmentBytes`: segment bytes
-    /// may wait in memory while the disk catches up (see `HTTPClient.stream`), so this bounds
-    /// memory as well as connections.
+    /// fewer than `fewestSegments`, and never more than `memory / segmentBytes` (bytes asked for
+    /// past what the disk takes only wait on the wire: see `HTTPClient.stream`).
     public static func segments(segmentBytes: Int64, wait: Duration, streaming: Duration,
                                 aim: Double = Double(aimBytesPerSecond), memory: Int64 = segmentMemory) -> Int {
         let most = max(fewestSegments, Int(memory / max(1, segmentBytes)))
@@ -55,7 +54,7 @@ public enum InFlight {
     /// Segments in flight before any has come back.
     public static let fewestSegments = 4
     /// The rate the segments of one object aim for: about what a fast disk takes. Past it, bytes
-    /// only wait in memory.
+    /// only wait on the wire.
     public static let aimBytesPerSecond: Int64 = 400_000_000
     /// The segment bytes one object may have in flight.
     public static let segmentMemory: Int64 = 40 << 20

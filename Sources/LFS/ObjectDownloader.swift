@@ -38,8 +38,7 @@ struct ObjectDownloader: Sendable {
     let endpoint: URL
     /// The endpoint's credential; `CredentialScope` decides which hrefs it goes to.
     let scope: CredentialScope?
-    /// The largest segment; objects up to `wholeLimit` are not segmented. Streamed segments are
-    /// held in memory as far as the disk lags behind the network, so this also bounds memory.
+    /// The largest segment; objects up to `wholeLimit` are not segmented.
     let maximumSegment: Int64
     let retry: RetryPolicy
     let space: SpaceGuard
@@ -49,11 +48,14 @@ struct ObjectDownloader: Sendable {
     /// Every download takes the object's lock, not only resumable ones: for a store several
     /// processes fill at once, where no object may be downloaded twice.
     var exclusive = false
-    /// The bytes of the streamed bodies in flight, for all the objects of this downloader at once
-    /// (`InFlight.streamMemory`): FoundationNetworking queues what arrives without back-pressure,
-    /// so these bytes may all be waiting in memory while the disk catches up. A GET takes its
-    /// length before it starts and gives it back when it ends. It grows as the round trip shows
-    /// (`followDistance`: more bytes are on the wire, not in memory, the farther the host).
+    /// The bytes of the streamed bodies asked for and not yet written, for all the objects of this
+    /// downloader at once (`InFlight.streamMemory`). A GET takes its length before it starts and
+    /// gives it back when it ends. It grows as the round trip shows (`followDistance`: more bytes
+    /// must be on the wire the farther the host). Since downloads stream with back-pressure
+    /// (`HTTPClient.stream`), these bytes wait on the wire and in the sockets' buffers, not in this
+    /// process: the budget keeps requests from running ahead of the disk, and memory no longer
+    /// depends on it. (Through FoundationNetworking they waited in memory, and this was what
+    /// bounded it.)
     var memory: AsyncLimiter
     /// Whether `memory` grows with the round trip (`followDistance`): when the number of downloads
     /// is not fixed. The fetcher grows it with each batch answer, and the segments of a large

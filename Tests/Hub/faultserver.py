@@ -50,10 +50,13 @@ demand. It listens on 127.0.0.1:PORT and 127.0.0.2:PORT (two "hosts") and behave
   /proxy/<port>/<path>          every request forwarded to http://127.0.0.1:<port>/<path> (the hub), its
                                 Authorization included, and the answer returned
   /content/<oid>/<n>            n bytes of deterministic content for <oid>
+  /flood/<MiB>                  <MiB> MiB of zeros, written as fast as the client takes them; when the
+                                last byte is written, a second log entry (method "SENT", its time)
   /stallbody/<n>                headers for n bytes, n/2 bytes, then silence
   /delayed/<tag>/<oid>/<n>[?ms=M]  /content/<oid>/<n> after M ms (50 by default), as from a storage
-                                host M ms away, and M more for the first request on a connection
-                                (its TCP handshake); the log entry says how many requests of <tag>
+                                host M ms away (a handshake, which a server cannot delay, is not
+                                played: libcurl times the answer from the connection being ready
+                                and leaves it out anyway); the log entry says how many requests of <tag>
                                 were in flight (this one included) when it arrived, and the
                                 connection (the client's port)
 
@@ -210,6 +213,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             import hashlib
             good = hashlib.sha256(body).hexdigest() == parts[1] and len(body) == int(parts[2])
             return self.send(200 if good else 400, b"" if good else b"not the object\n")
+        if kind == "flood" and len(parts) >= 2:
+            return self.flood(int(parts[1]), entry)
         if kind == "content" and len(parts) >= 3:
             return self.send(200, content(parts[1], int(parts[2])), content_type="application/octet-stream")
         if kind == "stallbody" and len(parts) >= 2:
@@ -276,6 +281,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             pass
 
+    def flood(self, mib, entry):
+        """`mib` MiB as fast as the client reads, and when the writes are done, a log entry saying so:
+        a client that reads no faster than it stores holds the server back, one that queues what it
+        reads lets the server finish at once."""
+        block = bytes(1 << 20)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(mib << 20))
+            self.end_headers()
+            for _ in range(mib):
+                self.wfile.write(block)
+            self.wfile.flush()
+            log(dict(entry, method="SENT", time=time.time()))
+        except Exception:
+            pass
+
     def trickle(self, kind):
         try:
             self.wfile.write(b"HTTP/1.1 200 OK\r\n")
@@ -314,16 +336,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.proxy(port, rest, body)
 
     def delayed(self, tag, oid, n, entry, ms):
-        # One handler serves one connection: the first request on it also pays the handshake.
-        handshake = not getattr(self, "answered_before", False)
-        self.answered_before = True
         with IN_FLIGHT_LOCK:
             IN_FLIGHT[tag] = IN_FLIGHT.get(tag, 0) + 1
             entry["inflight"] = IN_FLIGHT[tag]
         entry["connection"] = self.client_address[1]
         log(entry)
         try:
-            time.sleep((2 if handshake else 1) * ms / 1000)
+            time.sleep(ms / 1000)
             self.send(200, content(oid, n), content_type="application/octet-stream")
         finally:
             with IN_FLIGHT_LOCK:

@@ -67,6 +67,19 @@ void msgit_http_set_upload_file(msgit_http_exchange *exchange, int fd, int64_t s
 typedef void (*msgit_http_sent_callback)(void *context, int64_t sent);
 void msgit_http_set_sent_callback(msgit_http_exchange *exchange, msgit_http_sent_callback callback, void *context);
 
+/* A response body streamed to the caller instead of kept: a download. When the first byte of the
+ * body comes (status and headers are readable then), `accept` says whether the caller takes this
+ * answer (1) or not (0: an error page, a redirect, a 200 to a Range request); a body not taken is
+ * not read, and the exchange ends successfully with the status and headers. A body taken goes to
+ * `write` piece by piece as libcurl reads it, on perform's thread, with no limit of ours and no
+ * copy: libcurl reads no more from the socket until `write` returns, so a disk slower than the
+ * link slows the link (TCP's window closes) instead of filling memory. `write` returns 0 to go on;
+ * anything else ends the exchange (MSGIT_HTTP_TRANSPORT; the caller knows its own reason). */
+typedef int (*msgit_http_accept_callback)(void *context, long status);
+typedef int (*msgit_http_write_callback)(void *context, const void *data, size_t length);
+void msgit_http_set_body_stream(msgit_http_exchange *exchange, msgit_http_accept_callback accept,
+                                msgit_http_write_callback write, void *context);
+
 /* The pool whose connections the exchange uses (it must outlive the exchange's perform). */
 void msgit_http_set_pool(msgit_http_exchange *exchange, msgit_http_pool *pool);
 
@@ -84,7 +97,8 @@ const char *msgit_http_error(const msgit_http_exchange *exchange);
 /* Seconds from the start to the response's first byte, and to its end. */
 double msgit_http_wait_seconds(const msgit_http_exchange *exchange);
 double msgit_http_total_seconds(const msgit_http_exchange *exchange);
-/* Seconds from the request's last byte to the answer's first: a round trip and the server's work. */
+/* Seconds from the request's last byte to the answer's first: a round trip and the server's work,
+ * never a handshake (for a request without a body, from when the connection was ready). */
 double msgit_http_answer_seconds(const msgit_http_exchange *exchange);
 
 #ifdef __cplusplus
