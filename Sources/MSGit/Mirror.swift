@@ -46,14 +46,20 @@ extension GitClient {
     /// Mirrors every entry, `jobs` repositories at a time; one failing never stops the others.
     /// `report` gets each result as it is done. The LFS transfers of all of them share one HTTP
     /// client, so connections to a hub and its storage host are reused from one repository to
-    /// the next, and its per-host limit holds for them all.
+    /// the next, and its per-host limit holds for them all. `events` gets the LFS events of each
+    /// repository with its entry as given (paths alone would not say which repository).
     public func mirror(_ entries: [String], into root: URL, jobs: Int = 4, options: MirrorOptions = MirrorOptions(),
-                       report: (@Sendable (MirrorResult) -> Void)? = nil) async -> [MirrorResult] {
+                       report: (@Sendable (MirrorResult) -> Void)? = nil,
+                       events: (@Sendable (_ entry: String, LFSEvent) async -> Void)? = nil) async -> [MirrorResult] {
         return await withTaskGroup(of: MirrorResult.self) { group in
             var pending = entries[...]
             func addNext() {
                 guard let entry = pending.popFirst() else { return }
-                group.addTask { await self.mirror(entry, into: root, options: options) }
+                var handler: LFSEventHandler?
+                if let events {
+                    handler = { @Sendable event in await events(entry, event) }
+                }
+                group.addTask { await self.mirror(entry, into: root, options: options, events: handler) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
             var results: [MirrorResult] = []
@@ -69,13 +75,25 @@ extension GitClient {
     /// Mirrors one repository into `<root>/<host>/<path>.git`: all refs exactly as the source has
     /// them (deleted ones pruned), then its LFS objects, then, if asked, a push elsewhere. Never
     /// throws: the result says what happened.
-    public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions()) async -> MirrorResult {
-        let result = await performMirror(entry, into: root, options: options)
+    public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions(),
+                       events handler: LFSEventHandler? = nil) async -> MirrorResult {
+        // A failure's reason may quote a server: masked before the handler sees it, as everywhere.
+        let events = handler.map { handler in
+            LFSEvents { event in
+                var event = event
+                if case .failed(let reason) = event.kind { event.kind = .failed(reason: reason.redacted) }
+                await handler(event)
+            }
+        }
+        let result = await performMirror(entry, into: root, options: options, events: events)
+        await events?.finish()
         OperationMetrics.record("mirror", duration: result.duration, error: result.status == .mirrored ? nil : result.error)
         return result
     }
 
-    private func performMirror(_ entry: String, into root: URL, options: MirrorOptions) async -> MirrorResult {
+    private func performMirror(_ entry: String, into root: URL, options: MirrorOptions, events: LFSEvents?) async
+        -> MirrorResult
+    {
         let start = ContinuousClock.now
         let secrets = SecretScope()
         defer { secrets.end() }
@@ -121,7 +139,13 @@ extension GitClient {
                                           store: ObjectStore(gitDirectory: path),
                                           pool: try transferPool(),
                                           options: fetchOptions, logger: logger)
-                    let fetchReport = try await fetcher.fetch(plan.pointers.map(\.pointer))
+                    // Each object's events name every path of the mirrored refs that holds it.
+                    var paths: [String: [String]] = [:]
+                    for item in plan.pointers where !(paths[item.pointer.oid]?.contains(item.path) ?? false) {
+                        paths[item.pointer.oid, default: []].append(item.path)
+                    }
+                    let meter = TransferMeter(.download, paths: paths, events: events)
+                    let fetchReport = try await fetcher.fetch(plan.pointers.map(\.pointer), meter: meter)
                     result.lfsObjects = fetchReport.downloaded
                     result.lfsBytes = fetchReport.downloadedBytes
                     let failures = plan.pointers.compactMap { item in

@@ -58,6 +58,33 @@ import Testing
         }
     }
 
+    /// A mirror tells each file of the refs it mirrors, with the entry it belongs to; a rerun with
+    /// nothing new tells nothing.
+    @Test func aMirrorTellsEveryFileWithItsRepository() async throws {
+        let repo = try Fixtures.lfsModel("events-mirror")
+        let client = GitClient(credentials: .token(hub.token), writeCredentials: nil)
+        let root = URL(fileURLWithPath: Paths.scratch("events-mirror"))
+        let seen = Mutex<[(String, LFSEvent)]>([])
+        let results = await client.mirror([repo.url], into: root, options: MirrorOptions(sharedLFSStorage: false),
+                                          events: { entry, event in seen.withLock { $0.append((entry, event)) } })
+        #expect(results.map(\.status) == [.mirrored], "\(results)")
+        let all = seen.withLock { $0 }
+        #expect(all.allSatisfy { $0.0 == repo.url })
+        // A mirror moves objects and names each by a path of the mirrored refs that holds it:
+        // weights/part-1.bin and weights/copy-of-part-1.bin are one blob, told once. (An empty
+        // file is an empty blob, not a pointer: nothing to mirror.)
+        let told = Set(all.map(\.1.path))
+        #expect(told.count == repo.lfsFiles.filter { $0.value > 0 }.count - 1, "\(told.sorted())")
+        for (path, size) in repo.lfsFiles where told.contains(path) {
+            expectLifecycle(all.filter { $0.1.path == path }.map(\.1.kind), size: Int64(size), path)
+        }
+        seen.withLock { $0 = [] }
+        let again = await client.mirror([repo.url], into: root, options: MirrorOptions(sharedLFSStorage: false),
+                                        events: { entry, event in seen.withLock { $0.append((entry, event)) } })
+        #expect(again.map(\.status) == [.mirrored])
+        #expect(seen.withLock { $0.isEmpty }, "a rerun with nothing new: \(seen.withLock { $0.map(\.1) })")
+    }
+
     @Test func aSlowConsumerStallsNoTransfer() async throws {
         // The handler holds its first event until every object is in the store: were the transfers
         // waiting for the handler, the clone could not end.
