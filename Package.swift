@@ -58,10 +58,20 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // Who msgit is to a hub: remote URLs and short names, tokens and where they come from
+        // (providers, git's store file and helpers and configuration, netrc, Hugging Face's token),
+        // the redactor and the scopes that hold tokens, and `MSGitError`, which all of it throws.
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "GitCore", "HTTP", "LFS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "MSGit",
             dependencies: [
-                "GitCore", "HTTP", "LFS", "PathSafety",
+                "Credentials", "GitCore", "HTTP", "LFS", "PathSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -94,7 +104,7 @@ let package = Package(
         // corpora (`swift run msgit-fuzz`); `.ci/fuzz` builds it with libFuzzer and fuzzes.
         .executableTarget(
             name: "msgit-fuzz",
-            dependencies: ["CGitSupport", "HTTP", "LFS", "MSGit", "PathSafety"],
+            dependencies: ["CGitSupport", "Credentials", "HTTP", "LFS", "MSGit", "PathSafety"],
             path: "Tests/Fuzz",
             exclude: ["corpus"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
@@ -104,10 +114,10 @@ let package = Package(
         .testTarget(name: "PathSafetyTests", dependencies: ["PathSafety"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LFSTests", dependencies: ["LFS", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "MSGitCommandsTests", dependencies: ["MSGitCommands", "MSGit", "HTTP"]),
+        .testTarget(name: "MSGitCommandsTests", dependencies: ["MSGitCommands", "MSGit", "Credentials", "HTTP"]),
         .testTarget(
             name: "MSGitTests",
-            dependencies: ["MSGit", "GitCore", "HTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MSGit", "Credentials", "GitCore", "HTTP", .product(name: "Logging", package: "swift-log")]
         ),
         // Against the local hub (Tests/Hub), with git and git-lfs as the reference.
         .testTarget(

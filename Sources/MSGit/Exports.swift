@@ -7,3 +7,6 @@
 @_exported import typealias LFS.LFSEventHandler
 @_exported import struct LFS.Pointer
 @_exported import struct LFS.WorkTreeFill
+
+// Everything public of Credentials: URLs, credential providers, `MSGitError`, the redactor.
+@_exported import Credentials

@@ -2,6 +2,7 @@ import CGitSupport
 import Foundation
 @testable import HTTP
 @testable import LFS
+@testable import Credentials
 @testable import MSGit
 import PathSafety
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 @Suite struct ByteSizeTests {

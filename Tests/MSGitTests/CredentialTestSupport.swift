@@ -1,4 +1,5 @@
 import Foundation
+@testable import Credentials
 @testable import MSGit
 
 /// A directory of its own under the temporary directory, removed when released.

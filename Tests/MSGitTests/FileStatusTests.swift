@@ -1,4 +1,5 @@
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 @Suite struct FileStatusTests {

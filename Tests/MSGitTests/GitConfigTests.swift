@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// git's configuration files read as git reads them: syntax, includes, the order of the files and

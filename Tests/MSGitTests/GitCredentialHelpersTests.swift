@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// A home of its own with a helper script that logs what it is told and answers from a file,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// Which `credential.*` settings apply to a URL, with the cases of git's t/t0300-credentials.sh.

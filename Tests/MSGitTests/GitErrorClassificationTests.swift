@@ -3,6 +3,7 @@ import GitCore
 import Logging
 import Synchronization
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 @Suite struct GitErrorClassificationTests {

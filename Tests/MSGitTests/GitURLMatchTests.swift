@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// URL normalisation and matching as git's urlmatch.c does them, with the cases of git's own

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 @Suite struct RedactorTests {

@@ -1,5 +1,6 @@
 import HTTP
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 @Suite struct RemoteURLTests {

@@ -3,6 +3,7 @@ import GitCore
 import Logging
 import Synchronization
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// Secrets held for the life of an operation, where each purpose's credential comes from, error

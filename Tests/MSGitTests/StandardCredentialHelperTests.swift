@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Credentials
 @testable import MSGit
 
 /// git's credential helpers among msgit's other sources.

@@ -104,7 +104,7 @@ public struct GitConfig: Sendable, Equatable {
 
     /// git's `git_parse_maybe_bool`: no value, `true`, `yes`, `on` or a non-zero integer is
     /// true; an empty value, `false`, `no`, `off` or 0 is false; anything else is an error.
-    static func parseBool(_ value: String?) throws(BoolError) -> Bool {
+    package static func parseBool(_ value: String?) throws(BoolError) -> Bool {
         guard let value else { return true }
         switch value.lowercased() {
         case "": return false
@@ -116,7 +116,7 @@ public struct GitConfig: Sendable, Equatable {
         }
     }
 
-    struct BoolError: Error {}
+    package struct BoolError: Error {}
 
     /// git's `git_parse_int`: decimal with an optional sign and a `k`, `m` or `g` suffix.
     private static func parseInteger(_ text: String) -> Int64? {
@@ -136,7 +136,7 @@ public struct GitConfig: Sendable, Equatable {
 
     /// git's `git_config_parse_key`: `section[.subsection].key` with the section and the key
     /// lowercased and checked; nil for a key git refuses.
-    static func canonicalKey(_ key: String) -> String? {
+    package static func canonicalKey(_ key: String) -> String? {
         let bytes = Array(key.utf8)
         guard let lastDot = bytes.lastIndex(of: UInt8(ascii: ".")), lastDot > 0, lastDot + 1 < bytes.count else { return nil }
         var out: [UInt8] = []

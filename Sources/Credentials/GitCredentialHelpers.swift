@@ -52,7 +52,7 @@ public struct GitCredentialHelpers: CredentialProvider {
     /// What a helper said with a credential it gave, to hand back to the helpers on `approve`
     /// and `reject`; kept in the `Credential`, and its presence is how a credential is known to
     /// come from here.
-    struct Answer: Sendable, Equatable {
+    package struct Answer: Sendable, Equatable {
         var protocolName: String?
         var host: String?
         var helper: String
@@ -61,7 +61,7 @@ public struct GitCredentialHelpers: CredentialProvider {
     }
 
     /// A search through the helpers: the credential found, if any, and the helpers that failed.
-    struct Fill {
+    package struct Fill {
         var credential: Credential?
         var failures: [HelperFailure]
 
@@ -118,9 +118,9 @@ public struct GitCredentialHelpers: CredentialProvider {
 
     // MARK: - Internals
 
-    static let hostKeyedHelpers: Set<String> = ["store", "cache", "osxkeychain", "libsecret", "gnome-keyring", "wincred"]
+    package static let hostKeyedHelpers: Set<String> = ["store", "cache", "osxkeychain", "libsecret", "gnome-keyring", "wincred"]
 
-    func settings(for url: RemoteURL) throws(MSGitError) -> GitCredentialSettings {
+    package func settings(for url: RemoteURL) throws(MSGitError) -> GitCredentialSettings {
         let config = try GitConfig.load(environment: environment, home: home, gitDirectory: gitDirectory)
         return try GitCredentialSettings(for: GitCredentialSettings.request(for: url), config: config)
     }
@@ -135,7 +135,7 @@ public struct GitCredentialHelpers: CredentialProvider {
     }
 
     /// Asks the helpers for `url` in order, as git's `credential_fill`.
-    func fill(for url: RemoteURL, secondaryOrigin: Bool) throws(MSGitError) -> Fill {
+    package func fill(for url: RemoteURL, secondaryOrigin: Bool) throws(MSGitError) -> Fill {
         let settings = try settings(for: url)
         var current = settings.request
         var failures: [HelperFailure] = []

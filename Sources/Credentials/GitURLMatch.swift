@@ -7,17 +7,17 @@ import Foundation
 /// characters that must be, writes escapes in upper case, drops leading zeros of the port and
 /// the scheme's default port (80 for http, 443 for https), adds a `/` for an empty path and
 /// resolves `.` and `..` segments. A pattern may use `*` for a whole label of the host.
-struct GitURLMatch: Equatable {
+package struct GitURLMatch: Equatable {
     /// The normalised URL.
-    let url: [UInt8]
-    let schemeLength: Int
+    package let url: [UInt8]
+    package let schemeLength: Int
     /// The user name's range, when the URL has a `user@` part (possibly empty).
-    let user: Range<Int>?
-    let host: Range<Int>
-    let port: Range<Int>
-    let path: Range<Int>
+    package let user: Range<Int>?
+    package let host: Range<Int>
+    package let port: Range<Int>
+    package let path: Range<Int>
 
-    var string: String { String(decoding: url, as: UTF8.self) }
+    package var string: String { String(decoding: url, as: UTF8.self) }
 
     private static func set(_ text: String) -> Set<UInt8> { Set(text.utf8) }
     private static let alphaDigit = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
@@ -29,7 +29,7 @@ struct GitURLMatch: Equatable {
     /// `url` normalised (git's `url_normalize`), or nil where git finds it invalid: no scheme or
     /// `://`, no host (except for `file:`), a bad port or `%` escape, a `..` above the root.
     /// `allowGlobs` admits `*` in the host, as in configuration keys (`url_normalize_pattern`).
-    init?(_ text: String, allowGlobs: Bool = false) {
+    package init?(_ text: String, allowGlobs: Bool = false) {
         let input = Array(text.utf8)
         var at = 0
         func peek(_ offset: Int = 0) -> UInt8? { at + offset < input.count ? input[at + offset] : nil }
@@ -191,15 +191,15 @@ struct GitURLMatch: Equatable {
     }
 
     /// One of the characters git always escapes in URLs (besides controls and non-ASCII).
-    static func isUnsafe(_ c: UInt8) -> Bool { unsafeChars.contains(c) }
+    package static func isUnsafe(_ c: UInt8) -> Bool { unsafeChars.contains(c) }
 
     /// `%XX`, upper case.
-    static func percentEscape(_ c: UInt8) -> [UInt8] {
+    package static func percentEscape(_ c: UInt8) -> [UInt8] {
         let digits = Array("0123456789ABCDEF".utf8)
         return [UInt8(ascii: "%"), digits[Int(c >> 4)], digits[Int(c & 0xF)]]
     }
 
-    static func hexValue(_ high: UInt8, _ low: UInt8) -> UInt8? {
+    package static func hexValue(_ high: UInt8, _ low: UInt8) -> UInt8? {
         func digit(_ c: UInt8) -> UInt8? {
             switch c {
             case 0x30...0x39: c - 0x30
@@ -216,7 +216,7 @@ struct GitURLMatch: Equatable {
     /// to this URL, as git's `match_urls`: the same scheme; the pattern's user, if it names one,
     /// equal to this URL's; every host label equal or `*`, with as many labels; the same port;
     /// and the pattern's path a prefix of this path ending on a `/` boundary.
-    func isMatched(by pattern: GitURLMatch) -> Bool {
+    package func isMatched(by pattern: GitURLMatch) -> Bool {
         guard pattern.schemeLength == schemeLength, url[..<schemeLength] == pattern.url[..<schemeLength] else { return false }
         if let patternUser = pattern.user {
             guard let user, url[user] == pattern.url[patternUser] else { return false }

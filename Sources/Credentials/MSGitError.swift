@@ -111,10 +111,10 @@ public struct MSGitError: Error, Sendable, CustomStringConvertible, LocalizedErr
 }
 
 extension MSGitError {
-    static func cancelled() -> MSGitError { MSGitError(.cancelled, "cancelled") }
+    package static func cancelled() -> MSGitError { MSGitError(.cancelled, "cancelled") }
 
     /// Maps any error from the layers below to an `MSGitError`, naming `url` where it helps.
-    static func from(_ error: any Error, url: RemoteURL? = nil) -> MSGitError {
+    package static func from(_ error: any Error, url: RemoteURL? = nil) -> MSGitError {
         switch error {
         case let error as MSGitError:
             return error
@@ -146,7 +146,7 @@ extension MSGitError {
         }
     }
 
-    static func from(gitError error: GitError, url: RemoteURL?) -> MSGitError {
+    package static func from(gitError error: GitError, url: RemoteURL?) -> MSGitError {
         let where_ = url.map { " '\($0)'" } ?? ""
         switch error.streamFailure {
         case .cancelled: return .cancelled()

@@ -1,8 +1,9 @@
 import Foundation
 import HTTP
+import Logging
 
 /// What an operation does with a repository, which decides where its credential may come from.
-enum CredentialPurpose {
+package enum CredentialPurpose {
     /// Clone, fetch, LFS downloads: `GitClient.credentials`.
     case read
     /// Push and upload to a repository the user named: the write credentials if they have one,
@@ -17,22 +18,24 @@ enum CredentialPurpose {
 /// Resolves the credential of an operation: a token in the URL's userinfo (with a warning) wins
 /// over the providers, since the user typed it for this very URL. The token is admitted to the
 /// operation's `SecretScope`, so it is masked wherever it could show while the operation runs.
-struct CredentialResolution {
-    let credential: Credential?
+package struct CredentialResolution {
+    package let credential: Credential?
     /// What the user should know about where the token goes (a token in the URL, a token over plain
     /// http), already logged as warnings when this was made: before the work, whatever its outcome.
-    let warnings: [String]
+    package let warnings: [String]
 
-    init(url: RemoteURL, client: GitClient, purpose: CredentialPurpose = .read, secrets: SecretScope) throws {
+    /// - Parameters:
+    ///   - credentials, writeCredentials, username, logger: the client's (`GitClient`'s).
+    package init(url: RemoteURL, credentials reading: any CredentialProvider, writeCredentials writing: (any CredentialProvider)?,
+                 username: String?, logger: Logger, purpose: CredentialPurpose = .read, secrets: SecretScope) throws {
         var warnings: [String] = []
         if let token = url.userinfoToken {
-            credential = Credential(username: url.username ?? client.username ?? Credential.defaultUsername, token: token,
+            credential = Credential(username: url.username ?? username ?? Credential.defaultUsername, token: token,
                                     source: "the URL")
             warnings.append("a token in the URL is visible to other users in the process list and shell history; "
                 + "use MSGIT_TOKEN or --token-file instead")
         } else {
             var found: Credential?
-            let reading = client.credentials, writing = client.writeCredentials
             func ask(_ provider: (any CredentialProvider)?, secondary: Bool = false) throws -> Credential? {
                 guard let provider else { return nil }
                 var credential = secondary ? try provider.credential(forSecondaryOrigin: url) : try provider.credential(for: url)
@@ -47,7 +50,7 @@ struct CredentialResolution {
             case .mirrorTarget:
                 found = try ask(writing) ?? ask(reading, secondary: true)
             }
-            if let username = client.username, found != nil { found!.username = username }
+            if let username = username, found != nil { found!.username = username }
             credential = found
         }
         if let credential, url.scheme == "http", !url.isLoopback {
@@ -55,10 +58,10 @@ struct CredentialResolution {
                 + "the network between; use the https URL if the hub has one")
         }
         if url.upgradedFromHTTP {
-            client.logger.info("\(url.host) serves git over https only: using \(url.string)")
+            logger.info("\(url.host) serves git over https only: using \(url.string)")
         }
         secrets.admit(credential)
-        for warning in warnings { client.logger.warning("\(warning)") }
+        for warning in warnings { logger.warning("\(warning)") }
         self.warnings = warnings
     }
 }

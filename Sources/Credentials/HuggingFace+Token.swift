@@ -13,7 +13,7 @@ extension HuggingFace {
     /// Left out: a token exchanged through OIDC (`HF_OIDC_RESOURCE`, a network exchange), the
     /// refresh of an expiring OAuth token (its refresh token is in `stored_tokens`) and Colab's
     /// secrets.
-    static func credential(environment: [String: String], home: URL) -> Credential? {
+    package static func credential(environment: [String: String], home: URL) -> Credential? {
         guard !isTrue(environment["HF_HUB_DISABLE_IMPLICIT_TOKEN"]) else { return nil }
         // `os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")`, then cleaned:
         // a blank HF_TOKEN hides the older variable and leads to the file.
@@ -48,26 +48,26 @@ extension HuggingFace {
     }
 
     /// huggingface_hub's `_clean_token`.
-    static func clean(_ token: String?) -> String? {
+    package static func clean(_ token: String?) -> String? {
         guard let token else { return nil }
         let cleaned = token.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }.trimmingCharacters(in: .whitespacesAndNewlines)
         return cleaned.isEmpty ? nil : cleaned
     }
 
     /// huggingface_hub's `_is_true`: 1, ON, YES or TRUE, in any case.
-    static func isTrue(_ value: String?) -> Bool {
+    package static func isTrue(_ value: String?) -> Bool {
         ["1", "ON", "YES", "TRUE"].contains(value?.uppercased() ?? "")
     }
 
     /// `os.path.expanduser` for the current user: a leading `~` alone or before a "/".
-    static func expandUser(_ path: String, home: URL) -> String {
+    package static func expandUser(_ path: String, home: URL) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
         return home.path + path.dropFirst()
     }
 
     /// `os.path.expandvars`: `$NAME` and `${NAME}` replaced by the variable's value, left as they
     /// are when it is not set.
-    static func expandVariables(_ path: String, environment: [String: String]) -> String {
+    package static func expandVariables(_ path: String, environment: [String: String]) -> String {
         guard path.contains("$") else { return path }
         let wordCharacter: (Character) -> Bool = { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
         var result = ""

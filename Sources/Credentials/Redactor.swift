@@ -54,7 +54,7 @@ public final class Redactor: Sendable {
 
     /// Masks `secret` until a matching `release`. Returns false (and holds nothing) for strings too
     /// short to mask.
-    func hold(_ secret: String) -> Bool {
+    package func hold(_ secret: String) -> Bool {
         guard Self.isMaskable(secret) else { return false }
         state.withLock { s in
             let count = s.holders[secret, default: 0]
@@ -65,7 +65,7 @@ public final class Redactor: Sendable {
     }
 
     /// Ends one `hold` of `secret`; the secret stops being masked when its last holder lets go.
-    func release(_ secret: String) {
+    package func release(_ secret: String) {
         state.withLock { s in
             guard let count = s.holders[secret], count != Int.max else { return }
             if count > 1 {
@@ -78,7 +78,7 @@ public final class Redactor: Sendable {
     }
 
     /// How many distinct secrets are masked now.
-    var secretCount: Int { state.withLock { $0.holders.count } }
+    package var secretCount: Int { state.withLock { $0.holders.count } }
 
     /// `text` with every held or registered secret, in every form, replaced by `***`, userinfo
     /// passwords removed from URLs, and signature parameters of presigned URLs and credential header
@@ -103,7 +103,7 @@ public final class Redactor: Sendable {
     /// text (`base64(user + ":" + secret)`, say), as the characters determined by the secret's
     /// bytes alone. Encoded forms shorter than 8 characters are left out: they would mask
     /// ordinary text.
-    static func forms(of secret: String) -> [String] {
+    package static func forms(of secret: String) -> [String] {
         var forms: Set<String> = [secret]
         let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved), encoded != secret {

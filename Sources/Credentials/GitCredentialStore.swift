@@ -60,7 +60,7 @@ extension GitCredentialStore {
     /// `get`: the username and password of the first line, in the first file that has one, that
     /// is a full URL with both and whose every part `request` has is equal (paths compared only
     /// when `request` has one, that is with `credential.useHttpPath`).
-    static func lookup(_ request: CredentialDescription, files: [URL]) -> CredentialDescription? {
+    package static func lookup(_ request: CredentialDescription, files: [URL]) -> CredentialDescription? {
         for file in files {
             for line in lines(of: file) {
                 if let entry = storedEntry(line), request.isMatched(by: entry, comparingPassword: false) { return entry }
@@ -72,7 +72,7 @@ extension GitCredentialStore {
     /// `store`: the credential as the first line of the first of `files` that exists (else of the
     /// first), every other line for the same protocol, host, path and username dropped. Nothing
     /// without a protocol, a host or path, a username and a password.
-    static func store(_ credential: CredentialDescription, files: [URL]) throws(MSGitError) {
+    package static func store(_ credential: CredentialDescription, files: [URL]) throws(MSGitError) {
         guard let scheme = credential.protocolName, credential.host != nil || credential.path != nil,
               let username = credential.username, let password = credential.password, let first = files.first else { return }
         var line = "\(scheme)://\(encode(username, keeping: unreserved)):\(encode(password, keeping: unreserved))@"
@@ -85,7 +85,7 @@ extension GitCredentialStore {
     /// `erase`: every line matching the credential, its password included when it has one,
     /// removed from every file. Nothing for a credential with no protocol, host, path or username
     /// (which would match every line).
-    static func erase(_ credential: CredentialDescription, files: [URL]) throws(MSGitError) {
+    package static func erase(_ credential: CredentialDescription, files: [URL]) throws(MSGitError) {
         guard credential.protocolName != nil || credential.host != nil || credential.path != nil
             || credential.username != nil else { return }
         for file in files where FileManager.default.fileExists(atPath: file.path) {

@@ -17,17 +17,17 @@ import Foundation
 /// with a letter, a broken section header) makes the whole file an error naming the file and the
 /// line, as git refuses to run with such a file ("bad config line 3 in file ~/.gitconfig"): a
 /// configuration msgit read differently from git would send a token where the user did not mean.
-struct GitConfigParser {
+package struct GitConfigParser {
     /// One `name = value` as git hands it to its config callbacks: `name` is
     /// `section[.subsection].key` with the section and key lowercased.
-    struct Item: Equatable {
+    package struct Item: Equatable {
         var name: String
         var value: String?
         var line: Int
     }
 
     /// Why a file could not be read as git configuration, and where.
-    struct SyntaxError: Error, Equatable {
+    package struct SyntaxError: Error, Equatable {
         var line: Int
     }
 
@@ -39,7 +39,7 @@ struct GitConfigParser {
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// The items of `bytes`, in order.
-    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> [Item] {
+    package static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> [Item] {
         var parser = GitConfigParser(bytes)
         return try parser.items()
     }
@@ -196,10 +196,10 @@ struct GitConfigParser {
     }
 
     /// C's `isspace`: space, `\t`, `\n`, `\v`, `\f`, `\r`.
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
-    static func isAlpha(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
-    static func isAlnum(_ c: UInt8) -> Bool { isAlpha(c) || (0x30...0x39).contains(c) }
+    package static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
+    package static func isAlpha(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
+    package static func isAlnum(_ c: UInt8) -> Bool { isAlpha(c) || (0x30...0x39).contains(c) }
     /// git's `iskeychar`: letters, digits and `-`.
-    static func isKeyChar(_ c: UInt8) -> Bool { isAlnum(c) || c == UInt8(ascii: "-") }
-    static func lower(_ c: UInt8) -> UInt8 { (0x41...0x5A).contains(c) ? c + 0x20 : c }
+    package static func isKeyChar(_ c: UInt8) -> Bool { isAlnum(c) || c == UInt8(ascii: "-") }
+    package static func lower(_ c: UInt8) -> UInt8 { (0x41...0x5A).contains(c) ? c + 0x20 : c }
 }

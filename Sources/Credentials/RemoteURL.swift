@@ -113,7 +113,7 @@ public struct RemoteURL: Hashable, Sendable, CustomStringConvertible {
     /// Where libgit2 may send this URL's credential: its host and port, and port 443 of the same
     /// host for a plain http URL (a redirect that upgrades to https keeps the credential; one
     /// that drops from https to http libgit2 refuses itself).
-    var credentialEndpoint: GitCredential.Endpoint {
+    package var credentialEndpoint: GitCredential.Endpoint {
         GitCredential.Endpoint(host: host, port: port ?? (scheme == "https" ? 443 : 80),
                                upgradePort: scheme == "http" ? 443 : nil)
     }

@@ -43,7 +43,7 @@ extension CredentialProvider {
 
 /// A fixed token.
 public struct StaticCredentials: CredentialProvider {
-    let credential: Credential
+    package let credential: Credential
     /// A provider that answers `token` for every repository. `source` names it in messages and in
     /// `AccessReport`; never the token itself.
     public init(token: String, username: String = Credential.defaultUsername, source: String = "the caller") {
@@ -75,7 +75,7 @@ public struct EnvironmentCredentials: CredentialProvider {
 
 /// Whatever a closure answers.
 public struct ClosureCredentials: CredentialProvider {
-    let body: @Sendable (RemoteURL) throws -> Credential?
+    package let body: @Sendable (RemoteURL) throws -> Credential?
     /// A provider that calls `body` at the start of each operation, in the operation's task. `body` may
     /// throw to stop the operation; one that blocks holds a thread of the concurrency pool.
     public init(_ body: @escaping @Sendable (RemoteURL) throws -> Credential?) { self.body = body }

@@ -14,13 +14,13 @@ import Foundation
 /// The token only ever travels on the helper's standard input: never in its arguments, which
 /// other users can read in the process list, nor in its environment (`MSGIT_TOKEN` and
 /// `MSGIT_PUSH_TOKEN` are taken out of it).
-struct CredentialHelper: Sendable {
-    enum Action: String, Sendable {
+package struct CredentialHelper: Sendable {
+    package enum Action: String, Sendable {
         case get, store, erase
     }
 
     /// How this helper runs here.
-    enum Runner: Equatable, Sendable {
+    package enum Runner: Equatable, Sendable {
         /// A command for `/bin/sh -c`, to which the action is appended.
         case shell(String)
         /// git's `credential-store`, done natively on these files (git is not installed).
@@ -30,24 +30,24 @@ struct CredentialHelper: Sendable {
     }
 
     /// The value as configured.
-    let command: String
-    let runner: Runner
+    package let command: String
+    package let runner: Runner
 
     /// `command` as messages show it: one line, at most 60 characters.
-    var name: String { name(hiding: []) }
+    package var name: String { name(hiding: []) }
 
     /// `name` with `secrets` masked: a snippet may hold the very token it answers with
     /// (`!echo password=...`).
-    func name(hiding secrets: [String]) -> String {
+    package func name(hiding secrets: [String]) -> String {
         var line = command.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for secret in secrets where !secret.isEmpty { line = line.replacingOccurrences(of: secret, with: "***") }
         return line.count > 60 ? line.prefix(59) + "…" : line
     }
 
     /// Variables a helper never sees: they hold msgit's own tokens.
-    static let withheldVariables: Set<String> = ["MSGIT_TOKEN", "MSGIT_PUSH_TOKEN"]
+    package static let withheldVariables: Set<String> = ["MSGIT_TOKEN", "MSGIT_PUSH_TOKEN"]
 
-    init(_ command: String, environment: [String: String], home: URL?, git: String?) {
+    package init(_ command: String, environment: [String: String], home: URL?, git: String?) {
         self.command = command
         if command.hasPrefix("!") {
             runner = .shell(String(command.dropFirst()))
@@ -119,7 +119,7 @@ struct CredentialHelper: Sendable {
     /// The words of `text` as a POSIX shell splits simple arguments: blanks separate, `'...'`
     /// and `"..."` quote, `\` escapes, a leading unquoted `~/` is the home directory. nil for
     /// anything a shell would do more with (variables, globs, substitutions, operators).
-    static func shellWords(_ text: String, home: URL?) -> [String]? {
+    package static func shellWords(_ text: String, home: URL?) -> [String]? {
         var words: [String] = []
         var current = ""
         var inWord = false
@@ -164,30 +164,30 @@ struct CredentialHelper: Sendable {
         return words
     }
 
-    static func shellQuoted(_ text: String) -> String {
+    package static func shellQuoted(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// git's exec path, where git keeps its `git-credential-*` programs.
-    static func execPath(_ environment: [String: String]) -> [String] {
+    package static func execPath(_ environment: [String: String]) -> [String] {
         if let path = environment["GIT_EXEC_PATH"], !path.isEmpty { return [path] }
         return ["/usr/lib/git-core", "/usr/libexec/git-core", "/opt/homebrew/opt/git/libexec/git-core",
                 "/usr/local/opt/git/libexec/git-core", "/Library/Developer/CommandLineTools/usr/libexec/git-core"]
     }
 
     /// The directories of `PATH` (the system's default path when it is not set, as `execvp`).
-    static func searchPath(_ environment: [String: String]) -> [String] {
+    package static func searchPath(_ environment: [String: String]) -> [String] {
         (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init).filter { !$0.isEmpty }
     }
 
     /// The `git` program on `PATH`, if git is installed.
-    static func findGit(_ environment: [String: String]) -> String? {
+    package static func findGit(_ environment: [String: String]) -> String? {
         searchPath(environment).map { $0 + "/git" }.first { access($0, X_OK) == 0 }
     }
 
     /// Runs `action` with `description` on standard input; for `get`, the description as the
     /// helper's answer leaves it.
-    func run(_ action: Action, _ description: CredentialDescription, protectCarriageReturn: Bool = true,
+    package func run(_ action: Action, _ description: CredentialDescription, protectCarriageReturn: Bool = true,
              environment: [String: String], timeout: Duration) throws(HelperFailure) -> CredentialDescription {
         let secrets = [description.password, description.oauthRefreshToken].compactMap { $0 }
         switch runner {
@@ -260,7 +260,7 @@ struct CredentialHelper: Sendable {
 
     /// The first line of what a helper wrote to standard error, as `": line"`, printable, at most
     /// 200 characters, with the secrets it was given or gave replaced; empty when it wrote none.
-    static func excerpt(_ bytes: [UInt8], hiding secrets: [String]) -> String {
+    package static func excerpt(_ bytes: [UInt8], hiding secrets: [String]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         guard var line = text.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) })
             .first(where: { !$0.isEmpty }) else { return "" }
@@ -271,7 +271,7 @@ struct CredentialHelper: Sendable {
     }
 
     /// "30 s", "1.5 s".
-    static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         if attoseconds == 0 { return "\(seconds) s" }
         let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
@@ -281,8 +281,8 @@ struct CredentialHelper: Sendable {
 
 /// A credential helper that could not be asked, or whose answer was not taken. Never holds a
 /// token: only the helper's name as configured, and what happened.
-struct HelperFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    var helper: String
-    var reason: String
-    var description: String { "credential helper '\(helper)' \(reason)" }
+package struct HelperFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    package var helper: String
+    package var reason: String
+    package var description: String { "credential helper '\(helper)' \(reason)" }
 }

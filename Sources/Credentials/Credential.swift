@@ -19,9 +19,9 @@ public struct Credential: Sendable, CustomStringConvertible {
     public var source: String
     /// What git's credential helpers said with the token, when they gave it: what `approve` and
     /// `reject` hand back to them, and how `GitCredentialHelpers` knows the credential for its own.
-    var helperAnswer: GitCredentialHelpers.Answer?
+    package var helperAnswer: GitCredentialHelpers.Answer?
     /// The provider that gave it, which hears whether the hub accepted it (`approve`, `reject`).
-    var provider: (any CredentialProvider)?
+    package var provider: (any CredentialProvider)?
 
     /// A credential for one hub. `source` says where the token came from, for messages (never the
     /// token: "MSGIT_TOKEN", "vault path secret/hub").

@@ -74,7 +74,7 @@ public struct HuggingFaceName: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { kind == .model ? "hf:\(id)" : "hf:\(kind.plural)/\(id)" }
 
-    static let forms = "write hf:org/name, hf:datasets/org/name or hf:spaces/org/name"
+    package static let forms = "write hf:org/name, hf:datasets/org/name or hf:spaces/org/name"
 
     /// What is wrong with one part of an id, as huggingface_hub's `REPO_ID_REGEX` and
     /// `validate_repo_id` judge it (ASCII only: the hub takes no other).

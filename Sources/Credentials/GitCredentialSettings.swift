@@ -13,9 +13,9 @@ import Foundation
 /// port (a default port being no port) and a path prefix ending on a `/`; a key that is not a
 /// full URL (`example.com`, `https://`, `user@example.com/path`) is read as a partial URL whose
 /// every part present must equal the request's (git's `match_partial_url`).
-struct GitCredentialSettings: Equatable {
+package struct GitCredentialSettings: Equatable {
     /// One `credential.helper` value and what selected it.
-    struct Helper: Equatable {
+    package struct Helper: Equatable {
         /// The value as configured: `store --file x`, `!f() { ...; }; f`, `/usr/bin/helper`.
         var command: String
         /// "file /home/u/.gitconfig line 4".
@@ -25,15 +25,15 @@ struct GitCredentialSettings: Equatable {
         var namesHost: Bool
     }
 
-    var helpers: [Helper] = []
+    package var helpers: [Helper] = []
     /// What helpers are told: protocol, host (with the port the URL has), the path only with
     /// `useHttpPath` (for http and https), the username from the URL or `credential.username`.
-    var request: CredentialDescription
-    var useHTTPPath = false
+    package var request: CredentialDescription
+    package var useHTTPPath = false
     /// `credential.protectProtocol` (default true): refuse values with a carriage return.
-    var protectProtocol = true
+    package var protectProtocol = true
 
-    init(for request: CredentialDescription, config: GitConfig) throws(MSGitError) {
+    package init(for request: CredentialDescription, config: GitConfig) throws(MSGitError) {
         var current = request
         let usernameFromURL = !(request.username ?? "").isEmpty
         let normalized = GitURLMatch(request.formattedURL)
@@ -87,7 +87,7 @@ struct GitCredentialSettings: Equatable {
 
     /// What git's credential code starts from for a repository URL: its protocol, host (with the
     /// port if the URL has one), path and username, parsed as git's `credential_from_url`.
-    static func request(for url: RemoteURL) -> CredentialDescription {
+    package static func request(for url: RemoteURL) -> CredentialDescription {
         // An IPv6 host in brackets, whether or not Foundation kept them in `host`.
         let bare = url.host.hasPrefix("[") ? String(url.host.dropFirst().dropLast()) : url.host
         let host = (bare.contains(":") ? "[\(bare)]" : bare) + (url.port.map { ":\($0)" } ?? "")

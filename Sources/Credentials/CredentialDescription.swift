@@ -5,27 +5,27 @@ import Foundation
 ///
 /// msgit announces no capabilities (`capability[]`), so helpers answer with a username and a
 /// password, never with `authtype`/`credential` pairs or `state[]`.
-struct CredentialDescription: Equatable, Sendable {
-    var protocolName: String?
-    var host: String?
-    var path: String?
-    var username: String?
-    var password: String?
-    var oauthRefreshToken: String?
+package struct CredentialDescription: Equatable, Sendable {
+    package var protocolName: String?
+    package var host: String?
+    package var path: String?
+    package var username: String?
+    package var password: String?
+    package var oauthRefreshToken: String?
     /// `password_expiry_utc`: seconds since the epoch; nil when the password does not expire.
-    var passwordExpiry: Int64?
+    package var passwordExpiry: Int64?
     /// `quit=1`: the helper asks that no other helper be asked.
-    var quit = false
+    package var quit = false
 
     /// Why git would refuse to send a description: a value with a line break would let it say
     /// more than it means (git dies: "credential value for host contains newline").
-    struct UnsafeValue: Error, Equatable {
+    package struct UnsafeValue: Error, Equatable {
         var key: String
     }
 
     /// The lines git writes to a helper (`credential_write`, without capabilities), in git's
     /// order. Git ends them with the end of input, not a blank line, and so does msgit.
-    func encoded(protectCarriageReturn: Bool = true) throws(UnsafeValue) -> [UInt8] {
+    package func encoded(protectCarriageReturn: Bool = true) throws(UnsafeValue) -> [UInt8] {
         var out: [UInt8] = []
         func item(_ key: String, _ value: String?) throws(UnsafeValue) {
             guard let value else { return }
@@ -43,7 +43,7 @@ struct CredentialDescription: Equatable, Sendable {
     }
 
     /// Why a helper's answer was not taken.
-    enum AnswerError: Error, Equatable {
+    package enum AnswerError: Error, Equatable {
         /// A line without `=`, as git's `credential_read` refuses ("invalid credential line").
         case invalidLine(number: Int)
     }
@@ -54,7 +54,7 @@ struct CredentialDescription: Equatable, Sendable {
     /// taken; lines git does not know are ignored, as git ignores them. `protocol`, `host`,
     /// `path` and `url` lines are ignored too: the answer is for the URL msgit asked about, which
     /// is where the credential will go, whatever the helper says.
-    func reading(answer output: [UInt8]) throws(AnswerError) -> CredentialDescription {
+    package func reading(answer output: [UInt8]) throws(AnswerError) -> CredentialDescription {
         var result = self
         var number = 0
         for rawLine in output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -83,13 +83,13 @@ struct CredentialDescription: Equatable, Sendable {
 
     /// Whether the password has expired at `now` (seconds since the epoch), as git's
     /// `password_expiry_utc < time(NULL)`.
-    func isExpired(now: Int64) -> Bool {
+    package func isExpired(now: Int64) -> Bool {
         guard let passwordExpiry else { return false }
         return passwordExpiry < now
     }
 
     /// git's `credential_match`: every field `self` has, `other` has and equals.
-    func isMatched(by other: CredentialDescription, comparingPassword: Bool) -> Bool {
+    package func isMatched(by other: CredentialDescription, comparingPassword: Bool) -> Bool {
         func check(_ want: String?, _ have: String?) -> Bool { want == nil || (have != nil && want == have) }
         return check(protocolName, other.protocolName) && check(host, other.host) && check(path, other.path)
             && check(username, other.username) && (!comparingPassword || check(password, other.password))
@@ -99,7 +99,7 @@ struct CredentialDescription: Equatable, Sendable {
     /// user, password, host and path percent-decoded, slashes trimmed from both ends of the path.
     /// With `partial`, parts may be missing (`example.com`, `https://`, `/path`), as in the keys of
     /// `credential.<url>.*`; otherwise nil without a `protocol://`. nil when a part holds a newline.
-    init?(url text: String, partial: Bool) {
+    package init?(url text: String, partial: Bool) {
         let url = Array(text.utf8)
         let separator = Array("://".utf8)
         var protocolEnd: Int?
@@ -138,7 +138,7 @@ struct CredentialDescription: Equatable, Sendable {
         for part in [username, password, protocolName, host, path] where part?.contains("\n") == true { return nil }
     }
 
-    init(protocolName: String? = nil, host: String? = nil, path: String? = nil, username: String? = nil,
+    package init(protocolName: String? = nil, host: String? = nil, path: String? = nil, username: String? = nil,
          password: String? = nil) {
         self.protocolName = protocolName
         self.host = host
@@ -148,7 +148,7 @@ struct CredentialDescription: Equatable, Sendable {
     }
 
     /// git's `url_decode`: `%XX` decoded except `%00`; a `%` without two hex digits kept.
-    static func decode(_ bytes: ArraySlice<UInt8>) -> String {
+    package static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         var out: [UInt8] = []
         var i = bytes.startIndex
         while i < bytes.endIndex {
@@ -166,7 +166,7 @@ struct CredentialDescription: Equatable, Sendable {
     }
 
     /// git's `credential_format`: the URL git normalises to match `credential.<url>.*` keys.
-    var formattedURL: String {
+    package var formattedURL: String {
         guard let protocolName else { return "" }
         var out = Array("\(protocolName)://".utf8)
         if let username, !username.isEmpty {

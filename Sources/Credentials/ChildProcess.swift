@@ -21,15 +21,15 @@ import Darwin
 /// The program runs in this process's group, as git runs its helpers, so that a helper may still
 /// use the terminal. At the deadline it is sent `SIGKILL`; a grandchild it started (the `sleep`
 /// of a shell snippet) is not, and may outlive it, though with its pipes closed.
-struct ChildProcess {
-    enum Termination: Equatable, Sendable {
+package struct ChildProcess {
+    package enum Termination: Equatable, Sendable {
         case exited(Int32)
         case signalled(Int32)
         /// Killed at the deadline.
         case timedOut
     }
 
-    struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         var termination: Termination
         /// Standard output, up to `outputLimit` bytes; empty unless asked for.
         var output: [UInt8]
@@ -40,13 +40,13 @@ struct ChildProcess {
     }
 
     /// The program could not be started; `errno` as the system said.
-    struct SpawnFailure: Error, Sendable {
+    package struct SpawnFailure: Error, Sendable {
         var code: Int32
         var message: String { String(cString: strerror(code)) }
     }
 
     /// Runs `arguments` (the first an absolute path, not looked up), with exactly `environment`.
-    static func run(_ arguments: [String], environment: [String: String], input: [UInt8], captureOutput: Bool = true,
+    package static func run(_ arguments: [String], environment: [String: String], input: [UInt8], captureOutput: Bool = true,
                     timeout: Duration, outputLimit: Int = 1 << 16,
                     errorLimit: Int = 4096) throws(SpawnFailure) -> Outcome {
         var inputPair: [Int32] = [-1, -1]

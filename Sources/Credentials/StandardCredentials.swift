@@ -129,12 +129,12 @@ public struct StandardCredentials: CredentialProvider {
         return [home.appendingPathComponent(".git-credentials"), xdg.appendingPathComponent("git/credentials")]
     }
 
-    static func isModelScope(_ host: String) -> Bool {
+    package static func isModelScope(_ host: String) -> Bool {
         let host = host.lowercased()
         return ["modelscope.cn", "modelscope.ai"].contains { host == $0 || host.hasSuffix("." + $0) }
     }
 
-    static func readTokenFile(_ file: URL) throws -> String {
+    package static func readTokenFile(_ file: URL) throws -> String {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else {
             throw MSGitError(.invalidArgument, "cannot read the token file '\(file.path)'")
         }

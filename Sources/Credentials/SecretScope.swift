@@ -3,19 +3,19 @@ import Synchronization
 
 /// The tokens one operation handles: each is masked by `Redactor.shared` from when the operation
 /// admits it until `end()` (called when the operation returns, whatever happened).
-final class SecretScope: Sendable {
+package final class SecretScope: Sendable {
     private let held = Mutex<[String]?>([])
 
-    init() {}
+    package init() {}
 
     /// Masks `credential`'s token for the rest of the operation, and returns the credential.
     @discardableResult
-    func admit(_ credential: Credential?) -> Credential? {
+    package func admit(_ credential: Credential?) -> Credential? {
         if let credential { admit(token: credential.token) }
         return credential
     }
 
-    func admit(token: String) {
+    package func admit(token: String) {
         held.withLock { held in
             // After `end`, nothing more is held (a late caller cannot leak a registration).
             guard held != nil, Redactor.shared.hold(token) else { return }
@@ -24,7 +24,7 @@ final class SecretScope: Sendable {
     }
 
     /// Releases every token this scope holds. Later calls do nothing.
-    func end() {
+    package func end() {
         let tokens = held.withLock { held -> [String] in
             defer { held = nil }
             return held ?? []
