@@ -56,19 +56,22 @@ public enum InFlight {
     /// The rate the segments of one object aim for: about what a fast disk takes. Past it, bytes
     /// only wait on the wire.
     public static let aimBytesPerSecond: Int64 = 400_000_000
-    /// The segment bytes one object may have in flight.
-    public static let segmentMemory: Int64 = 40 << 20
+    /// The segment bytes one object may have asked for at once: 24 segments of 4 MiB. They are
+    /// on the wire, not in memory (`HTTPClient.stream` reads no faster than the disk takes), so
+    /// this bounds connections, not memory. (When downloads went through FoundationNetworking
+    /// they waited in memory, and this was 40 MiB; at 200 ms and 40 MB/s per connection a model
+    /// clone took 4.35-4.44 s with 40 MiB and 3.59-3.71 s with 96, its peak RSS 66-71 MiB and
+    /// 70-72 MiB.)
+    public static let segmentMemory: Int64 = 96 << 20
     /// The bytes of all the bodies one LFS pass asks for at once (whole small objects and
-    /// segments), which may all be waiting in memory if the disk falls behind.
+    /// segments).
     ///
     /// On a near host, 24 MiB, six segments of 4 MiB (more carry nothing where the disk is the
-    /// limit, as on loopback): with the process's own ~45 MiB and what malloc keeps of freed
-    /// chunks, a pass stays under 100 MiB however many objects, and however large, it downloads
-    /// (32 MiB gave a model clone 79-116 MiB in one hour's runs). A far host keeps most of those
-    /// bytes on the wire, and needs more of them in flight to fill the link (the bandwidth-delay
-    /// product): `aimBytesPerSecond` times the round trip, at most 96 MiB.
+    /// limit, as on loopback). A far host needs more in flight to fill the link (the
+    /// bandwidth-delay product): `aimBytesPerSecond` times the round trip, at most 160 MiB.
+    /// These bytes wait on the wire and in the sockets' buffers, not in this process.
     public static func streamMemory(roundTrip: Duration?) -> Int64 {
-        min(96 << 20, max(24 << 20, bytesOnTheWire(roundTrip: roundTrip)))
+        min(160 << 20, max(24 << 20, bytesOnTheWire(roundTrip: roundTrip)))
     }
 
     /// The bytes a link carrying `aimBytesPerSecond` holds in flight over `roundTrip` (the

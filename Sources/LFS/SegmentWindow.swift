@@ -13,10 +13,9 @@ import HTTP
 ///
 /// A host known to be far away starts with more: as many segments as fill what the round trip
 /// keeps on the wire at `InFlight.aimBytesPerSecond`, within `InFlight.segmentMemory` (at 200 ms,
-/// 80 MB: the ten the object may have, instead of four and two rounds of trials, 1.2 s there). A
-/// near host starts at four, as before. (Letting a far object have the pass's whole budget, 19
-/// segments at 200 ms, was faster again, 4.7-5.1 s against 4.9-5.4 s for the model clone, but
-/// its peak RSS reached 103-136 MiB in two runs of four.)
+/// 80 MB: 19 segments, instead of four and rounds of trials, 1.2 s each there). A near host starts
+/// at four, as before. (Through FoundationNetworking the segments in flight waited in memory, and
+/// an object was held to ten, the model clone's peak RSS having reached 103-136 MiB with 19.)
 ///
 /// Pure: the caller says when each segment completed, so the tests can drive it.
 public struct SegmentWindow: Sendable {

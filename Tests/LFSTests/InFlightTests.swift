@@ -40,9 +40,9 @@ import Testing
     }
 
     @Test func segmentMemoryBoundsTheWindow() {
-        // 200 ms away: wanted 30 or more, but 10 segments of 4 MiB are the 40 MiB allowed.
-        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 10)
-        #expect(InFlight.segments(segmentBytes: 8 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 5)
+        // 200 ms away: wanted 30 or more, but 24 segments of 4 MiB are the 96 MiB allowed.
+        #expect(InFlight.segments(segmentBytes: 4 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 24)
+        #expect(InFlight.segments(segmentBytes: 8 << 20, wait: .milliseconds(200), streaming: .milliseconds(105)) == 12)
         // Never below the starting window, whatever the memory.
         #expect(InFlight.segments(segmentBytes: 64 << 20, wait: .milliseconds(200), streaming: .seconds(1)) == 4)
     }
@@ -52,6 +52,6 @@ import Testing
         #expect(InFlight.streamMemory(roundTrip: .milliseconds(30)) == 24 << 20)
         // 400 MB/s for 200 ms: 80 MB on the wire.
         #expect(InFlight.streamMemory(roundTrip: .milliseconds(200)) == 80_000_000)
-        #expect(InFlight.streamMemory(roundTrip: .seconds(1)) == 96 << 20)
+        #expect(InFlight.streamMemory(roundTrip: .seconds(1)) == 160 << 20)
     }
 }
