@@ -13,6 +13,8 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   1. model clone: two commits; README and config.json as ordinary files; LFS weights of 256 MiB and
      128 MiB, a 2 MiB tokenizer, 200 files of 64 KiB.
        msgit clone  vs  git clone (git-lfs smudging)  vs  GIT_LFS_SKIP_SMUDGE=1 git clone + git lfs pull
+     With --rtt, also against its floor: msgit's clone with no proxy (the storage cap kept) plus the
+     7 round trips no client avoids (three handshakes, info/refs, the pack, one batch, one GET).
   2. git-only clone of a ~100 MB pack with ~20,000 objects: msgit clone vs git clone.
   3. one 1 GiB LFS object: msgit lfs pull vs git lfs pull vs curl to a file.
   4. 1,000 LFS files of 16 KiB: msgit lfs pull vs git lfs pull.
@@ -365,6 +367,17 @@ class Bench:
                             prepare=rm, settle=True)
         self.row(1, "model clone", msgit, git, "git clone (git-lfs)", self.latency_target("<= 0.5, RSS <= 100 MiB"))
         self.row(1, "model clone", msgit, skip, "skip-smudge clone + lfs pull")
+        if self.args.rtt:
+            # The floor (issue 26): the same clone without the proxies (the storage host keeps its
+            # rate cap), plus the round trips no client can avoid: the hub's TCP handshake,
+            # info/refs, the pack's POST; the LFS server's handshake and one batch request; the
+            # storage host's handshake and the first GET. The rest of the distance is the client's.
+            direct = url.replace(self.base, self.hub["url"])
+            near = Measured.of(self.measure([self.msgit, "clone", "-q", direct, target], prepare=rm, settle=True))
+            trips = 7
+            floor = Measured(near.wall + trips * self.args.rtt / 1000, near.rss, near.cpu, near.traffic)
+            self.row(1, "model clone vs its floor", msgit, floor,
+                     f"floor: clone on loopback + {trips} x {self.args.rtt:g} ms", "<= 1.2")
 
     def scenario2(self):
         print("2. git-only clone", flush=True)
