@@ -29,7 +29,8 @@ Scenarios (the fixtures are made with real git + git-lfs and pushed to the hub f
   Publishing (each timed push goes into a new empty repository, so every object is uploaded):
   9. the model of scenario 1: msgit push vs git push (git-lfs's pre-push); msgit upload of the same
      folder vs git init + add + commit + push (git-lfs cleaning and pushing).
- 10. 1,000 LFS files of 16 KiB: msgit push vs git push.
+ 10. 1,000 LFS files of 16 KiB: msgit push vs git push; msgit upload of the folder vs git init + add +
+     commit + push.
  11. one 1 GiB LFS object: msgit push vs git push, and vs curl -T of the object to the href a batch
      upload request hands out (the PUT alone).
  12. an update: a commit that adds one 128 MiB file to a repository that has the rest: msgit push vs
@@ -565,29 +566,33 @@ class Bench:
         print("9. publishing a model: push into a new repository, and upload of the same folder", flush=True)
         work = self.publish_worktree("bench/pub-model", self.model_files())
         self.push_pair(9, "pub-model", work, "model push (new repository)", "<= 0.9, RSS <= 100 MiB")
-        # upload: the folder as files (no .git), against git init + lfs track + add + commit + push.
-        folder = os.path.join(self.work, "fixtures", "pub-folder")
+        self.upload_pair(9, "pub-model", work, "model upload (folder, new repository)", "<= 1.0, RSS <= 100 MiB")
+
+    def upload_pair(self, scenario, label, work, what, target):
+        """msgit upload of `work`'s files as a folder (no .git) into a new repository, against git
+        init + add + commit + push (git-lfs cleaning and pushing) of a fresh copy of it."""
+        folder = os.path.join(self.work, "fixtures", f"{label}-folder")
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(work, folder, ignore=shutil.ignore_patterns(".git"))
-        url_file = os.path.join(self.work, "target-pub-upload")
-        prepare = lambda: self.new_target("pub-upload")
+        url_file = os.path.join(self.work, f"target-{label}-upload")
+        prepare = lambda: self.new_target(f"{label}-upload")
         msgit = self.measure(["sh", "-c", f'{self.msgit} upload -q "$(cat {url_file})" {folder}'], prepare=prepare)
-        copy = os.path.join(self.work, "runs", "s9-git-folder")
+        copy = os.path.join(self.work, "runs", f"s{scenario}-git-folder")
 
         def fresh_copy():
             self.discard(copy)
             shutil.copytree(folder, copy)
-            self.new_target("pub-upload")
+            self.new_target(f"{label}-upload")
         script = (f'cd {copy} && git init -q --initial-branch=master && git lfs install --local >/dev/null && git add -A && git commit -q -m upload && '
                   f'git push -q "$(cat {url_file})" master')
         git = self.measure(["sh", "-c", script], prepare=fresh_copy)
-        self.row(9, "model upload (folder, new repository)", msgit, git, "git add + commit + push (git-lfs)",
-                 self.latency_target("<= 1.0, RSS <= 100 MiB"))
+        self.row(scenario, what, msgit, git, "git add + commit + push (git-lfs)", self.latency_target(target))
 
     def scenario10(self):
         print("10. publishing 1,000 LFS files of 16 KiB", flush=True)
         work = self.publish_worktree("bench/pub-many", [(f"files/f{i:04}.bin", 16 << 10) for i in range(self.size(1000, 50))])
         self.push_pair(10, "pub-many", work, "1,000 x 16 KiB push (new repository)", "<= 0.9")
+        self.upload_pair(10, "pub-many", work, "1,000 x 16 KiB upload (folder, new repository)", "<= 1.0")
 
     def scenario11(self):
         print("11. publishing one 1 GiB LFS object", flush=True)
