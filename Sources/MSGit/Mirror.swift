@@ -77,14 +77,7 @@ extension GitClient {
     /// throws: the result says what happened.
     public func mirror(_ entry: String, into root: URL, options: MirrorOptions = MirrorOptions(),
                        events handler: LFSEventHandler? = nil) async -> MirrorResult {
-        // A failure's reason may quote a server: masked before the handler sees it, as everywhere.
-        let events = handler.map { handler in
-            LFSEvents { event in
-                var event = event
-                if case .failed(let reason) = event.kind { event.kind = .failed(reason: reason.redacted) }
-                await handler(event)
-            }
-        }
+        let events = Self.maskedEvents(handler)
         let result = await performMirror(entry, into: root, options: options, events: events)
         await events?.finish()
         OperationMetrics.record("mirror", duration: result.duration, error: result.status == .mirrored ? nil : result.error)

@@ -24,6 +24,18 @@ enum OperationMetrics {
 }
 
 extension GitClient {
+    /// The event channel of `handler`, if any. A failure's reason may quote a server: it is masked
+    /// before the service's handler sees it, as the result's `LFSFailure` is.
+    static func maskedEvents(_ handler: LFSEventHandler?) -> LFSEvents? {
+        handler.map { handler in
+            LFSEvents { event in
+                var event = event
+                if case .failed(let reason) = event.kind { event.kind = .failed(reason: reason.redacted) }
+                await handler(event)
+            }
+        }
+    }
+
     /// Runs operation `name` with the event channel of `handler` (nil when there is none), records
     /// it (`OperationMetrics`), and returns once the handler has had every event, whatever `body`
     /// did.
@@ -31,15 +43,7 @@ extension GitClient {
                       _ body: (LFSEvents?) async throws(MSGitError) -> T) async throws(MSGitError) -> T
     {
         let start = ContinuousClock.now
-        // A failure's reason may quote a server: masked before the service's handler sees it, as
-        // the result's `LFSFailure` is.
-        let events = handler.map { handler in
-            LFSEvents { event in
-                var event = event
-                if case .failed(let reason) = event.kind { event.kind = .failed(reason: reason.redacted) }
-                await handler(event)
-            }
-        }
+        let events = Self.maskedEvents(handler)
         do {
             let result = try await body(events)
             await events?.finish()
