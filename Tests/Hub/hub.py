@@ -157,17 +157,20 @@ OTHER_SERVER = """
     }}
 """
 
-# What each git host serves: LFS (and GitLab-style object links) from giftless, the rest from git
-# http-backend behind HTTP Basic, as $decision says.
-GIT_LOCATIONS = """
-location ~ \\.git/(info/lfs|gitlab-lfs)/ {{
+# The LFS API of either flavour: giftless behind nginx, streamed both ways.
+LFS_PROXY = """
     proxy_pass http://127.0.0.1:{lfs_port};
     proxy_set_header Host $http_host;
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_http_version 1.1;
     proxy_request_buffering off;
     proxy_buffering off;
-}}
+"""
+
+# What each git host serves: LFS (and GitLab-style object links) from giftless, the rest from git
+# http-backend behind HTTP Basic, as $decision says.
+GIT_LOCATIONS = """
+location ~ \\.git/(info/lfs|gitlab-lfs)/ {{""" + LFS_PROXY + """}}
 
 location / {{
     error_page 401 @denied;
@@ -203,14 +206,7 @@ location @forbidden {{
 # auth service. A read-only token may fetch, not push. The refusals' words are Hugging Face's
 # as far as we know them; msgit must not depend on them.
 HF_GIT_LOCATIONS = """
-location ~ \\.git/info/lfs/ {{
-    proxy_pass http://127.0.0.1:{lfs_port};
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_http_version 1.1;
-    proxy_request_buffering off;
-    proxy_buffering off;
-}}
+location ~ \\.git/info/lfs/ {{""" + LFS_PROXY + """}}
 
 location / {{
     auth_request /_msgit/git-auth;
